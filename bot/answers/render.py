@@ -1,0 +1,129 @@
+"""Rendering a `Match` into what the user reads.
+
+All wording lives in Jinja2 templates (one directory per output format, one
+template per mode) and `labels.yaml`; this module only gathers the facts an
+answer needs into a plain view, so a template never reaches into the
+knowledge base itself. HTML formats are autoescaped: knowledge text can never
+inject markup into a Telegram message.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import yaml
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from bot.kb.model import KnowledgeBase
+from bot.kb.schema import PERSON, Contact, Entry
+from bot.matching.matcher import ANSWER, SUGGEST, Match
+
+FORMATS = ("text",)
+MODES = ("staff", "individual")
+LANGS = ("sv", "en")
+
+
+@lru_cache(maxsize=1)
+def labels() -> dict[str, dict[str, Any]]:
+    from importlib.resources import files
+    return yaml.safe_load(files("bot.answers").joinpath("labels.yaml").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("bot.answers", "templates"),
+        autoescape=lambda name: bool(name) and not name.startswith("text/"),
+        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=False, keep_trailing_newline=False)
+    return env
+
+
+@dataclass
+class ContactView:
+    label: str
+    ways: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StepView:
+    who: str
+    do: str
+
+
+@dataclass
+class RelatedView:
+    id: str
+    title: str
+
+
+@dataclass
+class EntryView:
+    id: str
+    kind: str
+    title: str
+    text: str
+    note: str = ""
+    responsible: list[str] = field(default_factory=list)
+    legal_basis: str = ""
+    does_not: list[str] = field(default_factory=list)
+    next_steps: list[StepView] = field(default_factory=list)
+    contacts: list[ContactView] = field(default_factory=list)
+    related: list[RelatedView] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    reviewed: str = ""
+
+
+def entry_view(entry: Entry, kb: KnowledgeBase, mode: str, lang: str) -> EntryView:
+    """The facts of one entry in the user's mode and language."""
+    L = labels()[lang]
+    text, in_language = entry.text_in(mode, lang)
+
+    def title(entry_id: str) -> str:
+        other = kb.get(entry_id)
+        return other.title_in(lang) if other else entry_id
+
+    person = L["person_individual"] if mode == "individual" else L["person_staff"]
+    does_not = entry.does_not_en if lang == "en" and entry.does_not_en else entry.does_not
+    return EntryView(
+        id=entry.id, kind=entry.kind, title=entry.title_in(lang), text=text.strip(),
+        note="" if in_language else L["no_english"],
+        responsible=[title(a) for a in entry.responsible],
+        legal_basis=entry.legal_basis or "",
+        does_not=list(does_not),
+        next_steps=[StepView(person if s.who == PERSON else title(s.who),
+                             (s.do_en if lang == "en" and s.do_en else s.do)) for s in entry.next_steps],
+        contacts=[_contact(c) for c in entry.contacts],
+        related=[RelatedView(r, title(r)) for r in entry.related if kb.get(r)],
+        sources=list(entry.sources),
+        reviewed=entry.reviewed.isoformat() if entry.reviewed else "")
+
+
+def _contact(contact: Contact) -> ContactView:
+    label = " – ".join(x for x in (contact.role, contact.name) if x)
+    ways = [w for w in (contact.phone, contact.email, contact.url, contact.hours) if w]
+    return ContactView(label, ways)
+
+
+def render_entry(entry: Entry, kb: KnowledgeBase, mode: str = "staff", lang: str = "sv", fmt: str = "text") -> str:
+    view = entry_view(entry, kb, mode, lang)
+    template = _environment().get_template(f"{fmt}/answer_{mode}.j2")
+    return _tidy(template.render(v=view, L=labels()[lang], mode=mode, lang=lang))
+
+
+def render_match(match: Match, kb: KnowledgeBase, mode: str = "staff", lang: str = "sv", fmt: str = "text") -> str:
+    """The whole reply to a question, for any status."""
+    env, L = _environment(), labels()[lang]
+    if match.status == ANSWER and match.entry is not None:
+        return render_entry(match.entry, kb, mode, lang, fmt)
+    if match.status == SUGGEST:
+        suggestions = [RelatedView(e.id, e.title_in(lang)) for e in match.suggestions]
+        return _tidy(env.get_template(f"{fmt}/suggest.j2").render(suggestions=suggestions, L=L, mode=mode, lang=lang))
+    return _tidy(env.get_template(f"{fmt}/fallback.j2").render(L=L, mode=mode, lang=lang))
+
+
+def _tidy(text: str) -> str:
+    """At most one blank line in a row, none at the ends."""
+    return re.sub(r"\n{3,}", "\n\n", text).strip()

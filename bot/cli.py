@@ -1,0 +1,163 @@
+"""The command line of the contract (`rehabbot …`); no answering logic of its own."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bot import __version__
+from bot.config import LANGS, MODES, kb_dir, review_age_days
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rehabbot", description="Vem gör vad? Svar om samordnad rehabilitering (FK, AF, socialtjänst, vården).")
+    parser.add_argument("--kb", metavar="DIR", help="kunskapskatalog (annars REHABBOT_KB eller den medföljande)")
+    parser.add_argument("--version", action="version", version=f"rehabbot {__version__}")
+    # --kb may also come after the sub-command; SUPPRESS keeps a later absence from erasing it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--kb", metavar="DIR", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ask = sub.add_parser("ask", parents=[common], help="besvara en fråga")
+    _mode_lang(ask)
+    ask.add_argument("--json", action="store_true", help="svara med JSON")
+    ask.add_argument("--explain", action="store_true", help="med --json: visa vad som matchade och delpoängen")
+    ask.add_argument("question", nargs="+", help="frågan")
+
+    chat = sub.add_parser("chat", parents=[common], help="samtal i terminalen")
+    _mode_lang(chat)
+
+    ev = sub.add_parser("eval", parents=[common], help="kör utvärderingsfiler")
+    ev.add_argument("--json", action="store_true")
+    ev.add_argument("--min-accuracy", type=float, default=None, metavar="X")
+    ev.add_argument("files", nargs="+", metavar="FILE")
+
+    kb = sub.add_parser("kb", parents=[common], help="kontrollera eller lista kunskapsbasen")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True, metavar="ACTION")
+    check = kb_sub.add_parser("check", parents=[common], help="validera en kunskapskatalog")
+    check.add_argument("dir", nargs="?", help="katalogen (annars --kb, REHABBOT_KB eller den medföljande)")
+    check.add_argument("--max-age", type=int, default=None, metavar="DAYS",
+                       help="varna för poster granskade för mer än DAYS dagar sedan (standard 365)")
+    listing = kb_sub.add_parser("list", parents=[common], help="lista alla poster")
+    listing.add_argument("--json", action="store_true")
+
+    run = sub.add_parser("run", parents=[common], help="starta Telegram-boten")
+    run.add_argument("--webhook", metavar="URL", help="webhook-läge med denna publika adress")
+    run.add_argument("--listen", default="0.0.0.0", help="adress för webhook-servern")
+    run.add_argument("--port", type=int, default=8443, help="port för webhook-servern")
+    return parser
+
+
+def _mode_lang(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--mode", choices=MODES, default="staff", help="staff (yrkesperson) eller individual")
+    parser.add_argument("--lang", choices=LANGS, default="sv", help="sv eller en")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except BrokenPipeError:
+        return 0
+
+
+def _load(args: argparse.Namespace):
+    from bot.kb.problems import KnowledgeBaseInvalid
+    from bot.service import Rehabbot
+    try:
+        return Rehabbot(kb_dir(args.kb))
+    except KnowledgeBaseInvalid as exc:
+        errors = [p for p in exc.problems if not p.warning]
+        print("Kunskapsbasen har fel och kan inte laddas:", file=sys.stderr)
+        for problem in errors:
+            print(problem, file=sys.stderr)
+        raise SystemExit(2)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    bot = _load(args)
+    reply = bot.ask(" ".join(args.question), args.mode, args.lang)
+    if args.json:
+        print(json.dumps(reply.to_json(explain=args.explain), ensure_ascii=False))
+    else:
+        print(reply.text)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from bot.console import Console
+    return Console(_load(args), args.mode, args.lang).run()
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from bot.evaluation import EvalFileError, evaluate, load_items
+    bot = _load(args)
+    try:
+        items = [item for file in args.files for item in load_items(file)]
+    except EvalFileError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    result = evaluate(bot, items)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        for row in result["items"]:
+            if not row["ok"]:
+                expect = row["expect"] if isinstance(row["expect"], str) else ", ".join(row["expect"])
+                print(f"MISS  {row['q']}\n      väntat: {expect}  fick: {row['status']} {row['entry'] or ''} "
+                      f"(säkerhet {row['confidence']:.2f}; bästa: {', '.join(row['got'])})")
+        i, o = result["in_scope"], result["out_of_scope"]
+        print(f"\nTotalt {result['correct']}/{result['total']} rätt ({result['accuracy']:.3f})")
+        print(f"Inom kunskapsbasen: {i['correct']}/{i['total']} ({i['accuracy']:.3f}), topp 3: {i['top3']:.3f}")
+        print(f"Utanför: {o['correct']}/{o['total']} avböjda ({o['accuracy']:.3f})")
+    if args.min_accuracy is not None and result["in_scope"]["accuracy"] < args.min_accuracy:
+        return 1
+    return 0
+
+
+def cmd_kb(args: argparse.Namespace) -> int:
+    from bot.kb import check_directory, read_directory
+    if args.kb_command == "check":
+        directory = Path(args.dir) if args.dir else kb_dir(args.kb)
+        problems = check_directory(directory, args.max_age if args.max_age is not None else review_age_days())
+        for problem in problems:
+            print(problem)
+        errors = sum(not p.warning for p in problems)
+        warnings = len(problems) - errors
+        print(f"{errors} fel, {warnings} varningar i {directory}", file=sys.stderr)
+        return 1 if errors else 0
+    kb, problems = read_directory(kb_dir(args.kb))
+    if kb is None:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        return 2
+    rows = [{"id": e.id, "kind": e.kind, "title": e.display_title, "topics": list(e.topics),
+             "sources": list(e.sources), "reviewed": e.reviewed.isoformat() if e.reviewed else None,
+             "audience": e.audience} for e in kb.entries]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+    else:
+        for row in rows:
+            print(f"{row['id']:<32} {row['kind']:<8} {row['title']}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import os
+    if not os.environ.get("TELEGRAM_BOT_TOKEN"):
+        print("rehabbot run: TELEGRAM_BOT_TOKEN saknas; sätt den till botens token från @BotFather "
+              "(för att prova utan Telegram: rehabbot chat)", file=sys.stderr)
+        return 2
+    try:
+        from bot.telegram import run as run_telegram
+    except ImportError:
+        print("rehabbot run: Telegram-kanalen är inte installerad i den här versionen; använd rehabbot chat",
+              file=sys.stderr)
+        return 2
+    return run_telegram(args, _load(args))
+
+
+COMMANDS = {"ask": cmd_ask, "chat": cmd_chat, "eval": cmd_eval, "kb": cmd_kb, "run": cmd_run}

@@ -1,0 +1,92 @@
+"""The console twin of the Telegram bot: the same answers, in a terminal.
+
+Suggestions come as numbered choices; typing the number opens that entry.
+`/mode`, `/lang`, `/help` and `/quit` mirror the Telegram commands.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, TextIO
+
+from bot.answers import render_entry
+from bot.config import LANGS, MODES
+from bot.matching import SUGGEST
+from bot.service import Rehabbot
+
+HELP = {
+    "sv": ("Skriv en fråga med egna ord, t.ex. \"Vem kallar till SIP?\".\n"
+           "Kommandon: /mode staff|individual (yrkesperson eller för egen del), /lang sv|en, /help, /quit.\n"
+           "När jag föreslår flera svar: skriv siffran."),
+    "en": ("Ask a question in your own words, e.g. \"Who calls a SIP meeting?\".\n"
+           "Commands: /mode staff|individual, /lang sv|en, /help, /quit.\n"
+           "When I suggest several answers: type the number."),
+}
+WELCOME = {
+    "sv": "Rehabbot – vem gör vad i samordnad rehabilitering? Skriv /help för hjälp, /quit för att sluta.",
+    "en": "Rehabbot – who does what in coordinated rehabilitation? Type /help for help, /quit to stop.",
+}
+CHANGED = {
+    "sv": "Läge: {mode}, språk: {lang}.",
+    "en": "Mode: {mode}, language: {lang}.",
+}
+UNKNOWN = {
+    "sv": "Okänt kommando. Skriv /help.",
+    "en": "Unknown command. Type /help.",
+}
+
+
+class Console:
+    def __init__(self, bot: Rehabbot, mode: str = "staff", lang: str = "sv",
+                 read: Callable[[str], str] = input, out: TextIO | None = None):
+        import sys
+        self.bot, self.mode, self.lang = bot, mode, lang
+        self.read, self.out = read, out or sys.stdout
+        self.offered: list[str] = []
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    def run(self) -> int:
+        self.say(WELCOME[self.lang])
+        while True:
+            try:
+                line = self.read("> ").strip()
+            except (EOFError, KeyboardInterrupt):
+                self.say("")
+                return 0
+            if not self.handle(line):
+                return 0
+
+    def handle(self, line: str) -> bool:
+        """Act on one line; False when the user wants to stop."""
+        if not line:
+            return True
+        if line.startswith("/"):
+            return self._command(line)
+        if line.isdigit() and self.offered and 1 <= int(line) <= len(self.offered):
+            entry = self.bot.kb.get(self.offered[int(line) - 1])
+            self.offered = []
+            if entry:
+                self.say(render_entry(entry, self.bot.kb, self.mode, self.lang))
+            return True
+        reply = self.bot.ask(line, self.mode, self.lang)
+        self.offered = [e.id for e in reply.match.suggestions] if reply.status == SUGGEST else []
+        self.say(reply.text)
+        return True
+
+    def _command(self, line: str) -> bool:
+        name, _, arg = line[1:].partition(" ")
+        name, arg = name.lower(), arg.strip().lower()
+        if name in ("quit", "exit", "q", "avsluta"):
+            return False
+        if name in ("help", "hjalp", "hjälp"):
+            self.say(HELP[self.lang])
+        elif name in ("mode", "lage", "läge") and arg in MODES:
+            self.mode = arg
+            self.say(CHANGED[self.lang].format(mode=self.mode, lang=self.lang))
+        elif name in ("lang", "sprak", "språk") and arg in LANGS:
+            self.lang = arg
+            self.say(CHANGED[self.lang].format(mode=self.mode, lang=self.lang))
+        else:
+            self.say(UNKNOWN[self.lang])
+        return True

@@ -1,0 +1,299 @@
+"""Reading a knowledge directory into a validated `KnowledgeBase`.
+
+Everything is checked in one pass and every problem is collected, so an admin
+fixes a whole batch of mistakes per run instead of one per run. Nothing is
+returned unless the directory is valid: the caller either gets a complete
+knowledge base or a list of problems, never something in between.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Iterable
+
+from pydantic import ValidationError
+from rapidfuzz import process
+
+from bot.kb.model import KnowledgeBase
+from bot.kb.problems import KnowledgeBaseInvalid, Problem, display_path
+from bot.kb.schema import KINDS, PERSON, Entry, GlossaryTerm
+from bot.kb.yamlsource import LineDict, LineList, line_of, load_yaml
+from bot.matching.normalize import plain
+
+TOPICS_FILE = "topics.yaml"
+GLOSSARY_FILE = "glossary.yaml"
+# Files that are not lists of entries; other issues' files join this set.
+SPECIAL_FILES = {TOPICS_FILE, GLOSSARY_FILE, "pathways.yaml"}
+DEFAULT_KIND = {"actors": "actor", "insatser": "insats", "begrepp": "begrepp", "tasks": "task"}
+DEFAULT_REVIEW_AGE_DAYS = 365
+
+
+def load_knowledge_base(directory: str | Path) -> KnowledgeBase:
+    """Load and validate `directory`; raise `KnowledgeBaseInvalid` listing every error."""
+    kb, problems = read_directory(directory)
+    if kb is None:
+        raise KnowledgeBaseInvalid(problems)
+    return kb
+
+
+def check_directory(directory: str | Path, max_age_days: int = DEFAULT_REVIEW_AGE_DAYS,
+                    today: dt.date | None = None) -> list[Problem]:
+    """Every error and warning of `directory`, sorted by file and line."""
+    kb, problems = read_directory(directory)
+    if kb is not None:
+        for entry in kb.past_review(max_age_days, today):
+            path, line = kb.origins[entry.id]
+            problems.append(Problem(path, line, f"posten '{entry.id}' granskades senast {entry.reviewed} "
+                                                f"(äldre än {max_age_days} dagar)", warning=True))
+    return sorted(set(problems), key=lambda p: (p.path, p.line, p.warning, p.message))
+
+
+def read_directory(directory: str | Path) -> tuple[KnowledgeBase | None, list[Problem]]:
+    """The knowledge base (None if any error) and all problems found, warnings included."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return None, [Problem(display_path(directory), 1, "katalogen finns inte")]
+    reader = _Reader(directory)
+    return reader.read(), reader.problems
+
+
+class _Reader:
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.problems: list[Problem] = []
+        self.digest = hashlib.sha256()
+
+    def error(self, path: str, line: int, message: str) -> None:
+        self.problems.append(Problem(path, line, message))
+
+    def warn(self, path: str, line: int, message: str) -> None:
+        self.problems.append(Problem(path, line, message, warning=True))
+
+    def read(self) -> KnowledgeBase | None:
+        files = sorted(self.directory.glob("*.yaml")) + sorted(self.directory.glob("*.yml"))
+        topics = self._read_topics()
+        glossary = self._read_glossary()
+        entries: list[Entry] = []
+        origins: dict[str, tuple[str, int]] = {}
+        refs: list[_Refs] = []
+        entry_files = [f for f in files if f.name not in SPECIAL_FILES]
+        if not entry_files:
+            self.error(display_path(self.directory), 1, "inga postfiler (*.yaml) i katalogen, t.ex. faq.yaml")
+        for file in entry_files:
+            for entry, ref in self._read_entries(file):
+                if ref.id in origins:
+                    first = origins[ref.id]
+                    self.error(ref.path, ref.item.line, f"id '{ref.id}' finns redan ({first[0]}:{first[1]})")
+                    continue
+                origins[ref.id] = (ref.path, ref.item.line)
+                refs.append(ref)
+                if entry is not None:
+                    entries.append(entry)
+        self._check_references(refs, topics)
+        self._check_questions(refs)
+        if any(not p.warning for p in self.problems):
+            return None
+        return KnowledgeBase(
+            directory=self.directory, entries=tuple(entries), glossary=tuple(glossary),
+            topics=MappingProxyType(topics if topics is not None else {}),
+            origins=MappingProxyType(origins), version=self.digest.hexdigest()[:10])
+
+    def _load(self, file: Path) -> tuple[Any, str]:
+        shown = display_path(file)
+        self.digest.update(file.name.encode() + b"\0" + file.read_bytes())
+        data, problems = load_yaml(file, shown)
+        self.problems.extend(problems)
+        return data, shown
+
+    def _read_topics(self) -> dict[str, str] | None:
+        file = self.directory / TOPICS_FILE
+        if not file.exists():
+            return None
+        data, shown = self._load(file)
+        topics: dict[str, str] = {}
+        if data is None:
+            return topics
+        if not isinstance(data, dict):
+            self.error(shown, 1, "topics.yaml ska vara avsnitt med listor av ämnen (id, name)")
+            return topics
+        for section in data.values():
+            for index, item in enumerate(section if isinstance(section, list) else []):
+                if isinstance(item, dict) and isinstance(item.get("id"), str):
+                    topics[item["id"]] = str(item.get("name", item["id"]))
+                else:
+                    self.error(shown, line_of(section, (index,)), "ett ämne behöver ett 'id'")
+        return topics
+
+    def _read_glossary(self) -> list[GlossaryTerm]:
+        file = self.directory / GLOSSARY_FILE
+        if not file.exists():
+            return []
+        data, shown = self._load(file)
+        terms: list[GlossaryTerm] = []
+        seen: dict[str, tuple[str, int]] = {}
+        for index, item in self._items(data, shown):
+            try:
+                term = GlossaryTerm.model_validate(item)
+            except ValidationError as exc:
+                self._report(exc, data, (index,), shown)
+                continue
+            terms.append(term)
+            for form in term.forms:
+                key = plain(form)
+                line = line_of(data, (index,))
+                if key in seen and seen[key][0] != term.term:
+                    self.error(shown, line, f"'{form}' står redan under termen '{seen[key][0]}' (rad {seen[key][1]})")
+                seen.setdefault(key, (term.term, line))
+        return terms
+
+    def _items(self, data: Any, shown: str) -> Iterable[tuple[int, Any]]:
+        if data is None:
+            return []
+        if not isinstance(data, LineList):
+            self.error(shown, getattr(data, "line", 1), "filen ska vara en lista av poster (rader som börjar med '- ')")
+            return []
+        return enumerate(data)
+
+    def _read_entries(self, file: Path) -> Iterable[tuple[Entry | None, "_Refs"]]:
+        """Each entry of `file`: the validated entry (None if invalid) and its references.
+
+        An invalid entry still yields what it refers to, so that one mistake neither hides
+        the entry's other problems nor makes references to it look broken.
+        """
+        data, shown = self._load(file)
+        default_kind = next((kind for prefix, kind in DEFAULT_KIND.items() if file.stem.startswith(prefix)), "faq")
+        for index, item in self._items(data, shown):
+            if not isinstance(item, LineDict):
+                self.error(shown, line_of(data, (index,)), "en post ska vara ett objekt med fält som 'id:' och 'answer:'")
+                continue
+            entry = None
+            try:
+                entry = Entry.model_validate({"kind": default_kind, **item})
+            except ValidationError as exc:
+                self._report(exc, data, (index,), shown)
+            ref = _Refs.of(entry, item, shown, default_kind)
+            if ref is not None:
+                yield entry, ref
+
+    def _report(self, exc: ValidationError, data: Any, prefix: tuple[Any, ...], shown: str) -> None:
+        for err in exc.errors():
+            loc = tuple(step for step in err["loc"] if not (isinstance(step, str) and step.startswith("function-")))
+            self.error(shown, line_of(data, prefix + loc), _message(err, loc))
+
+    def _check_references(self, refs: list["_Refs"], topics: dict[str, str] | None) -> None:
+        ids = {r.id for r in refs}
+        actors = {r.id for r in refs if r.kind == "actor"}
+        for ref in refs:
+            for index, target in ref.listed("related"):
+                if target not in ids:
+                    self.error(ref.path, ref.line("related", index),
+                               f"'related' pekar på '{target}', som inte finns{_did_you_mean(target, ids)}")
+            for index, actor in ref.listed("responsible"):
+                if actor not in actors:
+                    self.error(ref.path, ref.line("responsible", index),
+                               f"'responsible' ska vara en aktör; '{actor}' finns inte bland aktörerna"
+                               f"{_did_you_mean(actor, actors)}")
+            for index, step in enumerate(ref.steps()):
+                who = step.get("who")
+                if isinstance(who, str) and who != PERSON and who not in actors:
+                    self.error(ref.path, ref.line("next_steps", index, "who"),
+                               f"'who' ska vara en aktör eller '{PERSON}'; '{who}' finns inte"
+                               f"{_did_you_mean(who, actors | {PERSON})}")
+            for index, topic in ref.listed("topics"):
+                if topics is None:
+                    self.error(ref.path, ref.line("topics", index),
+                               f"ämnet '{topic}' kan inte kontrolleras: {TOPICS_FILE} saknas")
+                elif topic not in topics:
+                    self.error(ref.path, ref.line("topics", index), f"okänt ämne '{topic}'{_did_you_mean(topic, topics)}")
+            # A plain FAQ of the minimal format needs no sources; a curated entry does.
+            if not ref.item.get("sources") and (ref.kind != "faq" or ref.item.get("topics")):
+                self.warn(ref.path, ref.item.line, f"posten '{ref.id}' saknar 'sources'")
+
+    def _check_questions(self, refs: list["_Refs"]) -> None:
+        owner: dict[str, tuple[str, str, int]] = {}
+        for ref in refs:
+            for index, question in ref.listed("questions"):
+                key = plain(question)
+                line = ref.line("questions", index)
+                if key in owner and owner[key][0] != ref.id:
+                    first_id, first_path, first_line = owner[key]
+                    self.error(ref.path, line, f"exempelfrågan '{question}' finns redan under '{first_id}' "
+                                               f"({first_path}:{first_line})")
+                owner.setdefault(key, (ref.id, ref.path, line))
+
+
+@dataclass(frozen=True)
+class _Refs:
+    """What an entry refers to, read from its raw YAML so that invalid entries are checked too."""
+
+    id: str
+    kind: str
+    path: str
+    item: LineDict
+
+    @classmethod
+    def of(cls, entry: Entry | None, item: LineDict, path: str, default_kind: str) -> "_Refs | None":
+        if entry is not None:
+            return cls(entry.id, entry.kind, path, item)
+        entry_id = item.get("id")
+        if not isinstance(entry_id, str) or not entry_id:
+            return None
+        kind = item.get("kind", default_kind)
+        return cls(entry_id, kind if isinstance(kind, str) else default_kind, path, item)
+
+    def listed(self, field: str) -> list[tuple[int, str]]:
+        values = self.item.get(field)
+        if not isinstance(values, list):
+            return []
+        return [(i, v) for i, v in enumerate(values) if isinstance(v, str)]
+
+    def steps(self) -> list[dict]:
+        values = self.item.get("next_steps")
+        return [v if isinstance(v, dict) else {} for v in values] if isinstance(values, list) else []
+
+    def line(self, *loc: Any) -> int:
+        return line_of(self.item, loc, self.item.line)
+
+
+_FIELD_NAMES = tuple(Entry.model_fields)
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    best = process.extractOne(word, list(choices), score_cutoff=75)
+    return f" (menade du '{best[0]}'?)" if best else ""
+
+
+def _message(err: dict[str, Any], loc: tuple[Any, ...]) -> str:
+    """A Swedish message an admin can act on, for one pydantic error."""
+    field = next((str(step) for step in reversed(loc) if isinstance(step, str)), "posten")
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return f"okänt fält '{field}'{_did_you_mean(field, _FIELD_NAMES)}"
+    if kind == "missing":
+        return f"obligatoriskt fält '{field}' saknas"
+    if kind in ("string_type", "string_too_short"):
+        return f"'{field}' ska vara en text som inte är tom"
+    if kind in ("tuple_type", "list_type"):
+        return f"'{field}' ska vara en lista (t.ex. [a, b] eller rader som börjar med '- ')"
+    if kind.startswith("date") or kind.startswith("datetime"):
+        return f"'{field}' är inget giltigt datum, skriv ÅÅÅÅ-MM-DD (fick {err.get('input')!r})"
+    if kind == "literal_error":
+        return f"'{field}' måste vara en av: {err['ctx']['expected']} (fick {err.get('input')!r})"
+    if kind == "string_pattern_mismatch":
+        return f"'{field}' får bara innehålla a–z, 0–9 och _ (fick {err.get('input')!r})"
+    if kind == "string_too_long":
+        return f"'{field}' är för långt (högst {err['ctx']['max_length']} tecken)"
+    if kind == "bool_type" or kind == "bool_parsing":
+        return f"'{field}' ska vara true eller false"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"'{field}' ska vara ett objekt med fält (nyckel: värde)"
+    if kind == "value_error":
+        return str(err["msg"]).removeprefix("Value error, ")
+    return f"'{field}': {err['msg']}"
+
+
+__all__ = ["load_knowledge_base", "check_directory", "read_directory", "KINDS"]

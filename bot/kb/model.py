@@ -1,0 +1,52 @@
+"""The loaded knowledge base: an immutable snapshot.
+
+A running bot holds one of these and replaces it whole on reload, so a reader
+never sees half of an old and half of a new knowledge base.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+from bot.kb.schema import Entry, GlossaryTerm
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    directory: Path
+    entries: tuple[Entry, ...]
+    glossary: tuple[GlossaryTerm, ...] = ()
+    topics: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    origins: Mapping[str, tuple[str, int]] = field(default_factory=lambda: MappingProxyType({}))
+    version: str = ""
+    loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", MappingProxyType({e.id: e for e in self.entries}))
+
+    @property
+    def by_id(self) -> Mapping[str, Entry]:
+        return self._by_id  # type: ignore[attr-defined]
+
+    def get(self, entry_id: str | None) -> Entry | None:
+        return self.by_id.get(entry_id) if entry_id else None
+
+    def of_kind(self, kind: str) -> list[Entry]:
+        return [e for e in self.entries if e.kind == kind]
+
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(e.kind for e in self.entries))
+
+    def topics_of(self, entry: Entry) -> list[str]:
+        """The contract's `topics`: the entry's id followed by its topics, without repeats."""
+        return list(dict.fromkeys((entry.id, *entry.topics)))
+
+    def past_review(self, max_age_days: int, today: dt.date | None = None) -> list[Entry]:
+        today = today or dt.date.today()
+        return [e for e in self.entries
+                if e.reviewed is not None and (today - e.reviewed).days > max_age_days]

@@ -1,0 +1,151 @@
+"""The knowledge model: what a valid entry and glossary term look like.
+
+Pydantic does the type checking because its errors carry the exact path of the
+offending value (entry 3 → contacts → 0 → phone), which `yamlsource.line_of`
+turns into a line number. `extra="forbid"` everywhere: a typo such as `titel:`
+must be an error, not a silently ignored field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+KINDS = ("actor", "insats", "faq", "begrepp", "task")
+Kind = Literal["actor", "insats", "faq", "begrepp", "task"]
+Audience = Literal["staff", "individual", "both"]
+# `who` in a next step may name the person themself instead of an actor.
+PERSON = "individ"
+
+EntryId = Annotated[str, Field(pattern=r"^[a-z0-9_]+$", max_length=32)]
+Text = Annotated[str, Field(min_length=1)]
+
+_PHONE = re.compile(r"^\+?\d[\d \-–]*\d$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+_URL = re.compile(r"^https?://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(:\d+)?(/\S*)?$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class ModeText(_Strict):
+    """A text per mode; a plain string in YAML means the same text for both."""
+
+    staff: Text | None = None
+    individual: Text | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_plain_text(cls, value: object) -> object:
+        if isinstance(value, str):
+            return {"staff": value, "individual": value}
+        if not isinstance(value, dict):
+            raise ValueError("ska vara en text, eller 'staff:' och 'individual:' med var sin text")
+        return value
+
+    @model_validator(mode="after")
+    def _one_at_least(self) -> "ModeText":
+        if not self.staff and not self.individual:
+            raise ValueError("ange minst en av 'staff' och 'individual'")
+        return self
+
+    def for_mode(self, mode: str) -> str:
+        preferred = self.individual if mode == "individual" else self.staff
+        return preferred or self.staff or self.individual or ""
+
+
+class Contact(_Strict):
+    role: Text | None = None
+    name: Text | None = None
+    phone: str | None = None
+    email: str | None = None
+    url: str | None = None
+    hours: Text | None = None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        digits = re.sub(r"\D", "", value or "")
+        if value is not None and (not _PHONE.match(value) or not 3 <= len(digits) <= 15):
+            raise ValueError(f"ogiltigt telefonnummer: {value!r}")
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.match(value):
+            raise ValueError(f"ogiltig e-postadress: {value!r}")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not _URL.match(value):
+            raise ValueError(f"ogiltig webbadress (börjar med http:// eller https://): {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _who_and_how(self) -> "Contact":
+        if not (self.role or self.name):
+            raise ValueError("en kontakt behöver 'role' eller 'name'")
+        return self
+
+
+class Step(_Strict):
+    who: Text
+    do: Text
+    do_en: Text | None = None
+
+
+class Entry(_Strict):
+    id: EntryId
+    kind: Kind = "faq"
+    title: Text | None = None
+    title_en: Text | None = None
+    topics: tuple[EntryId, ...] = ()
+    audience: Audience = "both"
+    answer: ModeText
+    answer_en: ModeText | None = None
+    does_not: tuple[Text, ...] = ()
+    does_not_en: tuple[Text, ...] = ()
+    responsible: tuple[EntryId, ...] = ()
+    legal_basis: Text | None = None
+    questions: tuple[Text, ...] = ()
+    keywords: tuple[Text, ...] = ()
+    contacts: tuple[Contact, ...] = ()
+    next_steps: tuple[Step, ...] = ()
+    related: tuple[EntryId, ...] = ()
+    sources: tuple[Text, ...] = ()
+    reviewed: dt.date | None = None
+
+    @property
+    def display_title(self) -> str:
+        """The contract's default: the title, else the first question, else the id."""
+        return self.title or (self.questions[0] if self.questions else self.id)
+
+    def title_in(self, lang: str) -> str:
+        return (self.title_en if lang == "en" and self.title_en else None) or self.display_title
+
+    def text_in(self, mode: str, lang: str) -> tuple[str, bool]:
+        """The answer text for mode and language, and whether it is in that language."""
+        if lang == "en" and self.answer_en is not None:
+            return self.answer_en.for_mode(mode), True
+        return self.answer.for_mode(mode), lang != "en"
+
+
+class GlossaryTerm(_Strict):
+    term: Text
+    aliases: tuple[Text, ...] = ()
+    explanation: Text | None = None
+    explanation_en: Text | None = None
+    historical: bool = False
+    sources: tuple[Text, ...] = ()
+    reviewed: dt.date | None = None
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        return (self.term, *self.aliases)

@@ -1,0 +1,137 @@
+"""From text to weighted index terms, for entries and questions alike.
+
+A text becomes its content stems plus the glossary concepts it mentions. A
+question additionally gets its unknown words repaired against the index
+vocabulary: inflected forms ("jobbtorget"), compounds ("finsamteamet",
+"rehabplanen"), and typos ("finsamtem", "rehabkordinatorn").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from bot.matching.glossary import PhraseTable
+from bot.matching.normalize import is_stopword, stem, tokens
+
+STOPWORD_WEIGHT = 0.2
+# Endings tried, longest first, when an inflected word is not in the vocabulary.
+_ENDINGS = ("ernas", "arnas", "ornas", "erna", "arna", "orna", "ens", "ets", "ar", "er", "or",
+            "en", "et", "na", "n", "t", "s", "e", "a")
+
+
+@dataclass
+class Term:
+    """One term of a question: the stem looked up, and how much it counts."""
+
+    text: str
+    weight: float  # how sure we are that the user meant this term, times its importance
+    source: str  # the word as typed (folded)
+    how: str = "exact"  # exact | inflection | compound | typo | glossary | unknown
+    importance: float = 1.0  # what the term would count if typed exactly (stopwords count little)
+
+    @property
+    def is_content(self) -> bool:
+        return self.importance == 1.0
+
+
+@dataclass
+class Analysis:
+    terms: list[Term] = field(default_factory=list)
+    content: str = ""  # content stems and concepts, for phrase similarity
+    plain: str = ""  # every folded token, for whole-phrase similarity
+    concepts: list[str] = field(default_factory=list)
+
+
+def text_terms(text: str, phrases: PhraseTable) -> tuple[list[str], list[str]]:
+    """Index side: (stems including stopwords, glossary concepts) of `text`."""
+    stems = [stem(t) for t in tokens(text)]
+    return stems, [hit.concept for hit in phrases.find(stems)]
+
+
+class QueryAnalyzer:
+    """Analyses questions against a fixed vocabulary (built once per index)."""
+
+    def __init__(self, vocabulary: set[str], phrases: PhraseTable):
+        self.vocabulary = vocabulary
+        self.phrases = phrases
+        by_length: dict[int, list[str]] = {}
+        for word in vocabulary:
+            if len(word) >= 4 and not word.startswith("~"):
+                by_length.setdefault(len(word), []).append(word)
+        self._by_length = by_length
+
+    def analyze(self, question: str) -> Analysis:
+        words = tokens(question)
+        analysis = Analysis(plain=" ".join(words))
+        stems: list[str] = []
+        origin: list[tuple[str, float, str]] = []
+        for word in words:
+            for repaired, score, how in self._repair(word):
+                stems.append(repaired)
+                origin.append((word, score, how))
+        hits = self.phrases.find(stems)
+        covered = set()
+        for hit in hits:
+            covered.update(range(hit.start, hit.end))
+            score = min(origin[i][1] for i in range(hit.start, hit.end))
+            source = " ".join(origin[i][0] for i in range(hit.start, hit.end))
+            analysis.terms.append(Term(hit.concept, score, source, "glossary"))
+            analysis.concepts.append(hit.concept)
+        content = []
+        for i, (word_stem, (word, score, how)) in enumerate(zip(stems, origin)):
+            if i in covered:
+                continue
+            importance = STOPWORD_WEIGHT if is_stopword(word) else 1.0
+            analysis.terms.append(Term(word_stem, importance * score, word, how, importance))
+            if not is_stopword(word):
+                content.append(word_stem)
+        analysis.content = " ".join(content + analysis.concepts)
+        return analysis
+
+    def _repair(self, word: str) -> list[tuple[str, float, str]]:
+        """The vocabulary stem(s) a typed word stands for, with a certainty in (0, 1]."""
+        base = stem(word)
+        if base in self.vocabulary or is_stopword(word) or len(word) <= 3 or word.isdigit():
+            return [(base, 1.0, "exact" if base in self.vocabulary else "unknown")]
+        for ending in _ENDINGS:
+            if word.endswith(ending) and len(word) - len(ending) >= 4:
+                for candidate in (word[: -len(ending)], stem(word[: -len(ending)])):
+                    if candidate in self.vocabulary:
+                        return [(candidate, 1.0, "inflection")]
+        split = self._compound(word)
+        if split:
+            return split
+        typo = self._typo(base)
+        if typo:
+            return [typo]
+        return [(base, 1.0, "unknown")]
+
+    def _compound(self, word: str) -> list[tuple[str, float, str]] | None:
+        """Split a compound into two known parts, preferring the longest head."""
+        for cut in range(len(word) - 3, 2, -1):
+            head, tail = word[:cut], word[cut:]
+            head_known = head if head in self.vocabulary else None
+            if head_known is None and head.endswith("s") and head[:-1] in self.vocabulary:
+                head_known = head[:-1]  # the Swedish linking s: arbetslivs|inriktad
+            if head_known is None:
+                continue
+            tail_stem = stem(tail)
+            for candidate in (tail, tail_stem):
+                if candidate in self.vocabulary:
+                    return [(head_known, 0.9, "compound"), (candidate, 0.9, "compound")]
+            for ending in _ENDINGS:
+                if tail.endswith(ending) and len(tail) - len(ending) >= 3 and tail[: -len(ending)] in self.vocabulary:
+                    return [(head_known, 0.9, "compound"), (tail[: -len(ending)], 0.9, "compound")]
+        return None
+
+    def _typo(self, word: str) -> tuple[str, float, str] | None:
+        cutoff = 80 if len(word) >= 6 else 86
+        candidates: list[str] = []
+        for length in range(len(word) - 2, len(word) + 3):
+            candidates.extend(self._by_length.get(length, ()))
+        best = process.extractOne(word, candidates, scorer=fuzz.ratio, score_cutoff=cutoff)
+        if best is None:
+            return None
+        return best[0], best[1] / 100, "typo"

@@ -1,0 +1,107 @@
+"""The search index, built once per knowledge base.
+
+Each entry becomes a weighted bag of stems and glossary concepts (title and
+keywords count most, example questions next, answer texts least), stored as
+posting arrays so that scoring a question touches only the entries that share
+a term with it. Phrase similarity, the expensive part, is computed later and
+only for the few best lexical candidates.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.kb.model import KnowledgeBase
+from bot.kb.schema import Entry
+from bot.matching.analyze import QueryAnalyzer, text_terms
+from bot.matching.glossary import PhraseTable
+from bot.matching.normalize import is_stopword, plain, stem, tokens
+
+# How much each field counts towards an entry's term frequencies.
+FIELD_WEIGHTS = {"title": 3.0, "keywords": 2.5, "questions": 1.5, "text": 1.0}
+BM25_K1 = 1.2
+BM25_B = 0.75
+
+
+@dataclass(frozen=True)
+class Postings:
+    docs: np.ndarray  # entry positions
+    bm25: np.ndarray  # the BM25 term score of each of those entries (before idf)
+    headline: np.ndarray  # 1.0 where the term is in the entry's title or keywords
+
+
+class Index:
+    """Lexical index of one knowledge base; immutable after construction."""
+
+    def __init__(self, kb: KnowledgeBase):
+        self.kb = kb
+        self.entries: tuple[Entry, ...] = kb.entries
+        self.phrases = PhraseTable(kb.glossary)
+        self.size = len(self.entries)
+        freqs: list[Counter] = []
+        headline_terms: list[set[str]] = []
+        lengths = np.zeros(max(self.size, 1))
+        self.phrase_texts: list[list[tuple[str, str]]] = []
+        for pos, entry in enumerate(self.entries):
+            tf: Counter = Counter()
+            headline: set[str] = set()
+            for field, texts in _fields(entry).items():
+                weight = FIELD_WEIGHTS[field]
+                for text in texts:
+                    stems, concepts = text_terms(text, self.phrases)
+                    for term in stems + concepts:
+                        tf[term] += weight
+                    if field in ("title", "keywords"):
+                        headline.update(t for t, word in zip(stems, tokens(text)) if not is_stopword(word))
+                        headline.update(concepts)
+            freqs.append(tf)
+            headline_terms.append(headline)
+            lengths[pos] = sum(tf.values())
+            self.phrase_texts.append(self._phrases_of(entry))
+        avg = float(lengths.mean()) if self.size else 1.0
+        df: Counter = Counter()
+        for tf in freqs:
+            df.update(tf.keys())
+        self.idf = {t: math.log(1 + (self.size - n + 0.5) / (n + 0.5)) for t, n in df.items()}
+        self.max_idf = math.log(1 + (self.size + 0.5) / 0.5)
+        collected: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
+        for pos, tf in enumerate(freqs):
+            norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[pos] / avg)
+            for term, f in tf.items():
+                collected[term].append((pos, f * (BM25_K1 + 1) / (f + norm), float(term in headline_terms[pos])))
+        self.postings = {
+            term: Postings(np.fromiter((r[0] for r in rows), dtype=np.int32, count=len(rows)),
+                           np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows)),
+                           np.fromiter((r[2] for r in rows), dtype=np.float64, count=len(rows)))
+            for term, rows in collected.items()}
+        self.analyzer = QueryAnalyzer(set(self.postings) | self.phrases.vocabulary, self.phrases)
+
+    def _phrases_of(self, entry: Entry) -> list[tuple[str, str]]:
+        """(plain text, content stems) of the entry's title and example questions."""
+        out = []
+        for text in (entry.display_title, entry.title_en, *entry.questions):
+            if text:
+                stems, concepts = text_terms(text, self.phrases)
+                content = [s for s, w in zip(stems, tokens(text)) if not is_stopword(w)]
+                out.append((plain(text), " ".join(content + concepts)))
+        return out
+
+
+def _fields(entry: Entry) -> dict[str, list[str]]:
+    texts = [entry.answer.staff or "", entry.answer.individual or "", entry.legal_basis or ""]
+    if entry.answer_en:
+        texts += [entry.answer_en.staff or "", entry.answer_en.individual or ""]
+    texts += list(entry.does_not) + list(entry.does_not_en)
+    return {
+        "title": [t for t in (entry.display_title, entry.title_en) if t],
+        "keywords": list(entry.keywords),
+        "questions": list(entry.questions),
+        "text": [t for t in texts if t],
+    }
+
+
+__all__ = ["Index", "Postings", "FIELD_WEIGHTS", "stem"]

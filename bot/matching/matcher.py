@@ -1,0 +1,155 @@
+"""Ranking entries for a question and deciding how sure we are.
+
+Score parts, each in [0, 1]:
+- coverage: how much of the question's meaning (terms weighted by rarity) the
+  entry contains anywhere;
+- headline: the same, counting only its title and keywords;
+- phrase: the best rapidfuzz similarity between the question and one of the
+  entry's example questions or its title.
+The confidence is a weighted sum of the parts. The status is a decision on
+top of the ranking, with every threshold in `Thresholds`, so they can be
+tuned in one place against the evaluation set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from bot.kb.schema import Entry
+from bot.matching.analyze import Analysis
+from bot.matching.index import Index
+
+ANSWER, SUGGEST, FALLBACK = "answer", "suggest", "fallback"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    answer: float = 0.52  # at least this confident to answer outright
+    suggest: float = 0.30  # below this nothing fits: fallback
+    margin: float = 0.04  # best two closer than this (and unrelated): ask which one
+    sure: float = 0.80  # above this the margin rule does not apply
+    candidates: int = 20  # lexical candidates that get phrase similarity
+    shown: int = 5  # candidates reported
+    suggestions: int = 3  # suggestions offered to the user
+
+
+@dataclass(frozen=True)
+class Weights:
+    coverage: float = 0.40
+    headline: float = 0.25
+    phrase: float = 0.35
+    audience: float = 0.92  # factor for an entry written for the other audience
+
+
+@dataclass(frozen=True)
+class Candidate:
+    entry: Entry
+    score: float
+    parts: dict[str, float] = field(default_factory=dict)
+    matched: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Match:
+    status: str
+    question: str
+    candidates: tuple[Candidate, ...]
+    suggestions: tuple[Entry, ...] = ()
+    analysis: Analysis | None = None
+
+    @property
+    def entry(self) -> Entry | None:
+        return self.candidates[0].entry if self.status == ANSWER else None
+
+    @property
+    def confidence(self) -> float:
+        return self.candidates[0].score if self.candidates else 0.0
+
+
+class Matcher:
+    def __init__(self, index: Index, thresholds: Thresholds | None = None, weights: Weights | None = None):
+        self.index = index
+        self.thresholds = thresholds or Thresholds()
+        self.weights = weights or Weights()
+
+    def rank(self, question: str, mode: str = "staff") -> tuple[list[Candidate], Analysis]:
+        index, weights = self.index, self.weights
+        analysis = index.analyzer.analyze(question[:2000])
+        if not index.size:
+            return [], analysis
+        bm25 = np.zeros(index.size)
+        covered = np.zeros(index.size)
+        headline = np.zeros(index.size)
+        total = 0.0
+        terms: dict[str, float] = {}
+        importance: dict[str, float] = {}
+        for term in analysis.terms:  # one weight per distinct term
+            terms[term.text] = max(term.weight, terms.get(term.text, 0.0))
+            importance[term.text] = max(term.importance, importance.get(term.text, 0.0))
+        for term, weight in terms.items():
+            postings = index.postings.get(term)
+            idf = index.idf.get(term, index.max_idf)
+            # Measured against what the term would count if typed exactly: a repaired typo covers less.
+            total += importance[term] * idf
+            if postings is None:
+                continue
+            bm25[postings.docs] += weight * idf * postings.bm25
+            covered[postings.docs] += weight * idf
+            headline[postings.docs] += weight * idf * postings.headline
+        if total <= 0:
+            return [self._candidate(pos, 0.0, {}, ()) for pos in range(min(index.size, self.thresholds.shown))], analysis
+        coverage = covered / total
+        headline_share = headline / total
+        lexical = 0.5 * coverage + 0.5 * (bm25 / max(float(bm25.max()), 1e-9))
+        k = min(self.thresholds.candidates, index.size)
+        top = np.argpartition(-lexical, k - 1)[:k] if k < index.size else np.arange(index.size)
+        ranked = []
+        for pos in top:
+            pos = int(pos)
+            phrase = self._phrase(analysis, pos) if covered[pos] > 0 else 0.0
+            parts = {"coverage": float(coverage[pos]), "headline": float(headline_share[pos]),
+                     "phrase": phrase, "bm25": float(bm25[pos])}
+            score = (weights.coverage * parts["coverage"] + weights.headline * parts["headline"]
+                     + weights.phrase * phrase)
+            entry = index.entries[pos]
+            if entry.audience != "both" and entry.audience != mode:
+                score *= weights.audience
+            matched = tuple(t for t in terms if (p := index.postings.get(t)) is not None and pos in p.docs)
+            ranked.append(self._candidate(pos, min(max(score, 0.0), 1.0), parts, matched))
+        ranked.sort(key=lambda c: (-c.score, -c.parts.get("bm25", 0.0), c.entry.id))
+        return ranked, analysis
+
+    def match(self, question: str, mode: str = "staff") -> Match:
+        ranked, analysis = self.rank(question, mode)
+        t = self.thresholds
+        shown = tuple(ranked[: t.shown])
+        knows_something = any(term.is_content and term.text in self.index.postings for term in analysis.terms)
+        if not ranked or not knows_something or ranked[0].score < t.suggest:
+            return Match(FALLBACK, question, shown, (), analysis)
+        best = ranked[0]
+        runner_up = ranked[1] if len(ranked) > 1 else None
+        close = (runner_up is not None and best.score < t.sure and best.score - runner_up.score < t.margin
+                 and not self._same_subject(best.entry, runner_up.entry))
+        if best.score >= t.answer and not close:
+            return Match(ANSWER, question, shown, (), analysis)
+        offered = tuple(c.entry for c in ranked[: t.suggestions] if c.score >= t.suggest)
+        return Match(SUGGEST, question, shown, offered, analysis)
+
+    def _candidate(self, pos: int, score: float, parts: dict[str, float], matched: tuple[str, ...]) -> Candidate:
+        return Candidate(self.index.entries[pos], round(score, 4), parts, matched)
+
+    def _phrase(self, analysis: Analysis, pos: int) -> float:
+        best = 0.0
+        for plain_text, content in self.index.phrase_texts[pos]:
+            score = max(fuzz.ratio(analysis.plain, plain_text),
+                        fuzz.token_sort_ratio(analysis.content, content) if analysis.content else 0.0)
+            best = max(best, score)
+        return best / 100
+
+    @staticmethod
+    def _same_subject(a: Entry, b: Entry) -> bool:
+        """Two entries about the same topic are not a real ambiguity."""
+        return bool({a.id, *a.topics} & {b.id, *b.topics})

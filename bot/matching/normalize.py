@@ -1,0 +1,71 @@
+"""Turning free Swedish (or English) text into comparable terms.
+
+People type "forsakringskassan", "Försäkringskassan!" and "FÖRSÄKRINGSKASSAN"
+for the same thing, so everything is compared after Unicode NFKC, case folding
+and folding å/ä/ö (and other Latin diacritics) to their base letters. Both the
+knowledge base and the question go through the same steps, which is what makes
+the folding safe: "öl" and "ol" collide, but on both sides alike.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+
+# Letters-only or digits-only runs: "sgi0" → "sgi", "0"; "SIP-möte" → "sip", "mote".
+_TOKEN = re.compile(r"[^\W\d_]+|\d+")
+
+# Question words, fillers and function words (Swedish and English, folded). They carry
+# little meaning in a question, so they weigh little instead of nothing: "vem" versus
+# "vad" still tips a close call.
+STOPWORDS = frozenset("""
+vad vem vilka vilken vilket var varfor hur nar vart vems varifran
+ar ar vara varit blir bli blev har hade ha kan kunna kunde ska skall skulle maste
+far fa fick bor borde vill ville gor gora gjorde galler finns fanns betyder innebar
+jag du han hon den det vi ni de man mig dig honom henne oss er dem sig min mitt mina
+din ditt dina sin sitt sina hans hennes deras var vart vara ert era nagon nagot nagra
+en ett och eller men om att som i pa till for fran med av at utan under over efter
+infor mot hos vid genom mellan sa da nu har dar inte ej ju val bara ocksa aven sjalv
+sjalva alla allt hela mycket lite mer mest nagonting ingen inget inga denna detta
+dessa sadan sadant sadana annan annat andra the a an of to in on for and or is are
+was be been do does did can could should would will what who whom which where when
+why how i me my you your he she it we they them their this that these those with
+from by at as not no about into get got have has had am any there here
+tack hej snalla undrar fraga typ liksom ba eg alltsa
+""".split())
+
+_STEMMER = snowballstemmer.stemmer("swedish")
+
+
+@lru_cache(maxsize=65536)
+def fold(text: str) -> str:
+    """NFKC, case-folded, diacritics removed: "Försäkringskassan" → "forsakringskassan"."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    decomposed = unicodedata.normalize("NFD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", stripped)
+
+
+def tokens(text: str) -> list[str]:
+    """Folded word tokens of `text`, in order."""
+    return _TOKEN.findall(fold(text))
+
+
+@lru_cache(maxsize=65536)
+def stem(token: str) -> str:
+    """The Swedish Snowball stem of a folded token (digits and short words kept as they are)."""
+    if len(token) <= 3 or token.isdigit():
+        return token
+    return _STEMMER.stemWord(token)
+
+
+def is_stopword(token: str) -> bool:
+    return token in STOPWORDS
+
+
+def plain(text: str) -> str:
+    """A canonical form for comparing whole phrases: folded tokens joined by spaces."""
+    return " ".join(tokens(text))

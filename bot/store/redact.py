@@ -1,0 +1,175 @@
+"""Removing personal data from free text before anything is stored or logged.
+
+People write personnummer, phone numbers, e-mail addresses and names into a
+chat about rehabilitation. The question log exists to improve the knowledge
+base, which never needs any of those, so they are replaced by placeholders
+*before* a question reaches the database or a log line.
+
+The passes run in a fixed order, and the order is the design:
+
+1. **E-mail** first, because addresses may contain digits
+   (``anna.811218@example.se``).
+2. **Valid identity numbers**: personnummer and samordningsnummer in any
+   common layout (10 or 12 digits; ``-``, ``+`` or a space before the last
+   four; single spaces inside the date), kept only when the date exists
+   (day + 60 for samordningsnummer) *and* the Luhn check digit is right.
+   They become ``[personnummer]`` / ``[samordningsnummer]``.
+3. **Phone numbers**: Swedish national (``070-123 45 67``, ``08-123 456 78``,
+   ``(08) 12 34 56``), ``+46``/``0046`` and other ``+``-international forms.
+4. **Identity-number layout with a wrong check digit** → ``[nummer]``. Such a
+   number is most often a personnummer with a typo, and a personnummer one
+   digit off still points at a person (the date of birth is there in clear),
+   so it is not kept. It is *not* labelled ``[personnummer]``: the Luhn check
+   is what makes that label trustworthy in the statistics and in what the bot
+   tells the user. This pass runs after the phone pass on purpose, so a
+   Luhn-invalid ``0701234567`` is reported as the phone number it most likely
+   is.
+5. **Any other unbroken run of 8 or more digits** → ``[nummer]``
+   (ärendenummer, bank accounts, ...): no answer depends on such a number.
+   Shorter numbers (``1177``, ``112``, years, ages) are kept, since
+   questions legitimately mention them.
+6. **Names introduced as names** ("jag heter Anna Svensson", "min mamma heter
+   …", "my name is …") → ``[namn]``. Names elsewhere cannot be recognised
+   reliably without a name list; the bot asks people not to write them.
+
+A valid personnummer that also fits a phone layout (``0701234567``) is
+labelled ``[personnummer]``: either way it is removed, and the label only
+chooses what the user is told.
+
+Placeholders contain no digits, so a later pass never matches an earlier
+pass's output.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.store.idnumbers import IdKind, classify
+
+#: kind → the placeholder that replaces it in stored text (Swedish, as admins
+#: read the log).
+PLACEHOLDERS: dict[str, str] = {
+    "personnummer": "[personnummer]",
+    "samordningsnummer": "[samordningsnummer]",
+    "phone": "[telefon]",
+    "email": "[e-post]",
+    "number": "[nummer]",
+    "name": "[namn]",
+}
+
+
+@dataclass(frozen=True)
+class Redacted:
+    """The result of :func:`redact`."""
+
+    text: str
+    kinds: frozenset[str]
+
+    @property
+    def found(self) -> bool:
+        """True when anything was removed (the bot then says it was not stored)."""
+        return bool(self.kinds)
+
+
+_SPACE = r"[ \u00a0]"
+
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+# Date part (optionally with the century), then an optional -, + or space,
+# then the serial number and check digit. Single spaces may sit between the
+# two-digit groups ("81 12 18-9876"). Not preceded or followed by a digit.
+_ID_LAYOUT = re.compile(
+    rf"""(?<![\d+])
+    (?:(?:18|19|20)(?=\d{{2}}))?\d{{2}}{_SPACE}?\d{{2}}{_SPACE}?\d{{2}}
+    (?:{_SPACE}?[-+]{_SPACE}?|{_SPACE})?
+    \d{{3}}{_SPACE}?\d
+    (?!\d)""",
+    re.VERBOSE,
+)
+
+_SEP = rf"(?:{_SPACE}?-{_SPACE}?|[ /\u00a0])?"
+_PHONE = re.compile(
+    rf"""(?<![\w+])
+    (?:
+        (?:\+|00){_SPACE}?46{_SEP}(?:\(0\){_SEP})?[1-9](?:{_SEP}\d){{6,8}}
+      | (?:\+|00)(?!46)[1-9]\d{{0,2}}{_SEP}\d(?:{_SEP}\d){{5,12}}
+      | \(0\d{{1,3}}\){_SPACE}?\d(?:{_SEP}\d){{4,7}}
+      | 0[1-9](?:{_SEP}\d){{6,8}}
+    )
+    (?!\d)""",
+    re.VERBOSE,
+)
+
+_LONG_NUMBER = re.compile(r"(?<!\w)\d{8,}(?!\w)")
+
+_NAME_WORD = r"[A-ZÅÄÖÉÜ][\w'-]+"
+_NAME = re.compile(
+    rf"""(?P<intro>
+        (?i:\b(?:jag\ heter|jag\ kallas|mitt\ namn\ är|han\ heter|hon\ heter|
+              (?:min|mitt)\ \w+\ heter|my\ name\ is|i\ am\ called|i'm\ called)\b)
+        [ \t]+)
+    (?P<name>(?i:[a-zåäöéü][\w'-]*)(?:[ \t]+{_NAME_WORD}){{0,2}})""",
+    re.VERBOSE,
+)
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def _valid_id(match: re.Match[str]) -> str | None:
+    kind = classify(_digits(match.group(0)))
+    if kind is IdKind.PERSONNUMMER:
+        return "personnummer"
+    if kind is IdKind.SAMORDNINGSNUMMER:
+        return "samordningsnummer"
+    return None
+
+
+def _id_with_bad_checksum(match: re.Match[str]) -> str | None:
+    kind = classify(_digits(match.group(0)))
+    return "number" if kind is IdKind.INVALID_CHECKSUM else None
+
+
+def _always(kind: str) -> Callable[[re.Match[str]], str | None]:
+    return lambda _match: kind
+
+
+# (pattern, decides the kind of a match or None to keep it); order matters,
+# see the module docstring.
+_PASSES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]]] = [
+    (_EMAIL, _always("email")),
+    (_ID_LAYOUT, _valid_id),
+    (_PHONE, _always("phone")),
+    (_ID_LAYOUT, _id_with_bad_checksum),
+    (_LONG_NUMBER, _always("number")),
+]
+
+
+def redact(text: str) -> Redacted:
+    """Replace personal data in ``text`` by placeholders; report what was found."""
+    kinds: set[str] = set()
+    for pattern, decide in _PASSES:
+
+        def replace(match: re.Match[str], decide=decide) -> str:
+            kind = decide(match)
+            if kind is None:
+                return match.group(0)
+            kinds.add(kind)
+            return PLACEHOLDERS[kind]
+
+        text = pattern.sub(replace, text)
+
+    def replace_name(match: re.Match[str]) -> str:
+        kinds.add("name")
+        return match.group("intro") + PLACEHOLDERS["name"]
+
+    text = _NAME.sub(replace_name, text)
+    return Redacted(text=text, kinds=frozenset(kinds))
+
+
+def redact_text(text: str) -> str:
+    """Shorthand for places that only need the cleaned text."""
+    return redact(text).text

@@ -1,0 +1,61 @@
+"""Shared fixtures: real knowledge directories on disk, loaded by the real loader."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import shipped_kb_dir
+from bot.service import Rehabbot
+
+TESTS = Path(__file__).parent
+FIXTURES = TESTS / "fixtures"
+SHARED = TESTS.parent.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def small_kb_dir() -> Path:
+    return FIXTURES / "kb_small"
+
+
+@pytest.fixture(scope="session")
+def small_bot(small_kb_dir: Path) -> Rehabbot:
+    return Rehabbot(small_kb_dir)
+
+
+@pytest.fixture(scope="session")
+def shipped_bot() -> Rehabbot:
+    return Rehabbot(shipped_kb_dir())
+
+
+@pytest.fixture
+def kb_copy(tmp_path: Path, small_kb_dir: Path) -> Path:
+    """A writable copy of the small knowledge base, for planting mistakes."""
+    target = tmp_path / "kb"
+    shutil.copytree(small_kb_dir, target)
+    return target
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, input: str | None = None,
+            cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bot` as a user would, in a subprocess."""
+    # The developer's own REHABBOT_KB must not leak into a test; a test sets it explicitly.
+    full_env = {k: v for k, v in os.environ.items() if k != "REHABBOT_KB"}
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True,
+                          env=full_env, input=input, cwd=cwd, timeout=120)
+
+
+@pytest.fixture
+def ambiguous_kb(tmp_path: Path) -> Path:
+    """Two unrelated entries that a one-word question matches equally well."""
+    (tmp_path / "faq.yaml").write_text(
+        "- id: contact_fk\n  title: Kontakt med Försäkringskassan\n  answer: Ring kundcenter.\n"
+        "- id: contact_af\n  title: Kontakt med Arbetsförmedlingen\n  answer: Ring kundtjänst.\n",
+        encoding="utf-8")
+    return tmp_path

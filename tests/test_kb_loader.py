@@ -1,0 +1,132 @@
+"""The loader accepts valid knowledge and names file and line of every mistake."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bot.kb import KnowledgeBaseInvalid, check_directory, load_knowledge_base
+
+
+def errors(directory: Path) -> list[str]:
+    return [str(p) for p in check_directory(directory) if not p.warning]
+
+
+def plant(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"fixture changed: {old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def line_of(path: Path, needle: str) -> int:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} not in {path}")
+
+
+def test_a_valid_directory_loads_every_entry(small_kb_dir):
+    kb = load_knowledge_base(small_kb_dir)
+    assert {e.id for e in kb.entries} == {"forsakringskassan", "socialtjansten", "halso_och_sjukvarden",
+                                          "sip", "finsamteam", "faq_sgi"}
+    assert kb.by_id["sip"].kind == "insats"  # the default kind comes from the file name
+    assert kb.by_id["forsakringskassan"].kind == "actor"
+    assert kb.origins["sip"][1] == 1
+    assert check_directory(small_kb_dir) == []
+
+
+def test_the_minimal_faq_directory_of_the_contract_is_valid():
+    directory = Path(__file__).parent / "fixtures" / "faq_minimal"
+    kb = load_knowledge_base(directory)
+    titles = {e.id: e.display_title for e in kb.entries}
+    assert titles == {"opening_hours": "När är ni öppna?", "parking": "Parkering", "wifi": "wifi"}
+    assert all(e.kind == "faq" for e in kb.entries)
+    assert errors(directory) == []
+
+
+def test_a_loaded_knowledge_base_is_immutable(small_kb_dir):
+    kb = load_knowledge_base(small_kb_dir)
+    with pytest.raises(Exception):
+        kb.entries[0].title = "x"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        kb.by_id["x"] = kb.entries[0]  # type: ignore[index]
+
+
+@pytest.mark.parametrize("file, old, new, needle, message", [
+    ("insatser.yaml", "  title: Finsamteam\n", "  titel: Finsamteam\n", "titel:", "okänt fält 'titel' (menade du 'title'?)"),
+    ("faq.yaml", "  title: Vad är SGI?\n  topics: [sgi]\n  answer:", "  title: Vad är SGI?\n  topics: [sgi]\n  svar:",
+     "svar:", "okänt fält 'svar'"),
+    ("faq.yaml", "  reviewed: 2026-11-24", "  reviewed: 2026-13-45", "2026-13-45", "inget giltigt datum"),
+    ("actors.yaml", "      phone: 0771-524 524", "      phone: ring oss", "ring oss", "ogiltigt telefonnummer"),
+    ("actors.yaml", "      url: https://www.forsakringskassan.se", "      url: www.forsakringskassan", "www.forsakringskassan", "ogiltig webbadress"),
+    ("insatser.yaml", "  related: [forsakringskassan]", "  related: [forsakringskasan]", "forsakringskasan",
+     "'related' pekar på 'forsakringskasan', som inte finns (menade du 'forsakringskassan'?)"),
+    ("faq.yaml", "  topics: [sgi]", "  topics: [sgii]", "[sgii]", "okänt ämne 'sgii'"),
+    ("insatser.yaml", "  keywords: [finsamteam, jobbtorg]", "  keywords: finsamteam", "keywords: finsamteam", "ska vara en lista"),
+    ("insatser.yaml", "    - who: socialtjansten", "    - who: soc", "who: soc", "'who' ska vara en aktör"),
+    ("insatser.yaml", "    - Hur kommer man till finsamteamet?", "    - vad betyder sgi", "- vad betyder sgi",
+     "exempelfrågan 'vad betyder sgi' finns redan under 'faq_sgi'"),
+    ("insatser.yaml", "- id: finsamteam", "- id: faq_sgi", "id: faq_sgi", "id 'faq_sgi' finns redan"),
+    ("faq.yaml", "  answer:\n    staff: SGI", "  answr:\n    staff: SGI", "answr:", "obligatoriskt fält 'answer' saknas"),
+])
+def test_each_kind_of_mistake_is_reported_with_file_and_line(kb_copy, file, old, new, needle, message):
+    path = kb_copy / file
+    plant(path, old, new)
+    found = errors(kb_copy)
+    expected_line = line_of(path, needle)
+    # The missing field is reported at the entry's first line.
+    if message.startswith("obligatoriskt"):
+        expected_line = line_of(path, "- id: faq_sgi")
+    assert any(e.startswith(f"{path}:{expected_line}: ") and message in e for e in found), found
+
+
+def test_a_yaml_syntax_error_names_file_and_line(kb_copy):
+    path = kb_copy / "faq.yaml"
+    plant(path, "  keywords: [sgi, sgi 0, nollplacerad]", "  keywords: [sgi, sgi 0, nollplacerad")
+    found = errors(kb_copy)
+    assert len(found) == 1 and found[0].startswith(f"{path}:") and "YAML-syntaxfel" in found[0]
+
+
+def test_a_duplicate_key_is_an_error_not_a_silent_overwrite(kb_copy):
+    path = kb_copy / "insatser.yaml"
+    plant(path, "  title: Finsamteam\n", "  title: Finsamteam\n  title: Finsamteamet\n")
+    found = errors(kb_copy)
+    assert f"{path}:{line_of(path, 'title: Finsamteamet')}: fältet 'title' förekommer två gånger" in "\n".join(found)
+
+
+def test_every_problem_is_reported_in_one_run(kb_copy):
+    plant(kb_copy / "insatser.yaml", "  title: Finsamteam\n", "  titel: Finsamteam\n")
+    plant(kb_copy / "faq.yaml", "  reviewed: 2026-11-24", "  reviewed: igår")
+    plant(kb_copy / "actors.yaml", "      phone: 0771-524 524", "      phone: x")
+    plant(kb_copy / "insatser.yaml", "  related: [forsakringskassan]", "  related: [nowhere]")
+    plant(kb_copy / "faq.yaml", "  topics: [sgi]", "  topics: [nope]")
+    found = errors(kb_copy)
+    assert len(found) == 5, found
+    assert {Path(e.split(":")[0]).name for e in found} == {"insatser.yaml", "faq.yaml", "actors.yaml"}
+
+
+def test_an_invalid_directory_raises_with_every_problem(kb_copy):
+    plant(kb_copy / "faq.yaml", "  topics: [sgi]", "  topics: [nope]")
+    with pytest.raises(KnowledgeBaseInvalid) as caught:
+        load_knowledge_base(kb_copy)
+    assert "okänt ämne 'nope'" in str(caught.value)
+
+
+def test_old_reviews_are_warnings_that_do_not_fail(kb_copy):
+    plant(kb_copy / "faq.yaml", "  reviewed: 2026-11-24", "  reviewed: 2020-01-01")
+    problems = check_directory(kb_copy, max_age_days=365, today=dt.date(2026, 11, 24))
+    assert [p.warning for p in problems] == [True]
+    assert "warning: posten 'faq_sgi' granskades senast 2020-01-01" in str(problems[0])
+    assert load_knowledge_base(kb_copy).by_id["faq_sgi"]
+
+
+def test_an_empty_or_missing_directory_is_an_error(tmp_path):
+    assert "inga postfiler" in errors(tmp_path)[0]
+    assert "finns inte" in errors(tmp_path / "nowhere")[0]
+
+
+def test_a_file_that_is_not_a_list_is_an_error(tmp_path):
+    (tmp_path / "faq.yaml").write_text("id: a\nanswer: b\n", encoding="utf-8")
+    assert errors(tmp_path) == [f"{tmp_path / 'faq.yaml'}:1: filen ska vara en lista av poster (rader som börjar med '- ')"]

@@ -1,0 +1,80 @@
+"""The matcher finds the right entry despite typos, missing å/ä/ö and abbreviations,
+and admits when nothing fits."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.kb import load_knowledge_base
+from bot.matching import ANSWER, FALLBACK, SUGGEST, Index, Matcher
+
+
+@pytest.fixture(scope="module")
+def matcher(small_kb_dir):
+    return Matcher(Index(load_knowledge_base(small_kb_dir)))
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("Vem kallar till SIP?", "sip"),
+    ("vem kallar till sip mote", "sip"),  # no å/ä/ö, lower case
+    ("Vad är en samordnad individuell plan", "sip"),
+    ("Vad gör FK?", "forsakringskassan"),  # abbreviation from the glossary
+    ("vad gor forsakringskassan", "forsakringskassan"),
+    ("vad ar sgi0", "faq_sgi"),  # digits glued to letters
+    ("finsamtem", "finsamteam"),  # typo
+    ("finsamteamet", "finsamteam"),  # definite form
+    ("Vem betalar socialbidraget hos soc", "socialtjansten"),
+    ("vem skriver lakarintyget", "halso_och_sjukvarden"),
+    ("Who calls a SIP meeting?", "sip"),
+])
+def test_questions_in_own_words_find_the_entry(matcher, question, expected):
+    match = matcher.match(question)
+    assert match.status == ANSWER, (match.status, match.candidates[:2])
+    assert match.entry.id == expected
+
+
+@pytest.mark.parametrize("question", [
+    "Hur förnyar jag mitt pass?",
+    "Vem vann melodifestivalen?",
+    "asdfghjkl",
+    "What is the capital of France?",
+    "",
+    "???",
+    "🙂🙂🙂",
+    "مرحبا كيف حالك",
+])
+def test_questions_outside_the_knowledge_base_get_no_confident_answer(matcher, question):
+    match = matcher.match(question)
+    assert match.status == FALLBACK
+    assert match.entry is None and match.suggestions == ()
+
+
+def test_candidates_are_ranked_and_scored_in_unit_interval(matcher):
+    match = matcher.match("Vem kallar till SIP?")
+    scores = [c.score for c in match.candidates]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0.0 <= s <= 1.0 for s in scores)
+    assert match.confidence == scores[0]
+    assert set(match.candidates[0].parts) >= {"coverage", "headline", "phrase"}
+
+
+def test_two_equally_good_unrelated_entries_are_offered_not_guessed(ambiguous_kb):
+    match = Matcher(Index(load_knowledge_base(ambiguous_kb))).match("kontakt")
+    assert match.status == SUGGEST
+    assert match.entry is None
+    assert {e.id for e in match.suggestions} == {"contact_fk", "contact_af"}
+
+
+def test_typos_are_repaired_against_the_vocabulary(matcher):
+    terms = {t.source: (t.text, t.how) for t in matcher.index.analyzer.analyze("finsamtem jobbtorget").terms}
+    assert terms["finsamtem"] == ("finsamteam", "typo")
+    assert terms["jobbtorget"] == ("jobbtorg", "inflection")
+
+
+def test_a_repaired_typo_is_less_certain_than_the_exact_word(matcher):
+    assert matcher.match("finsamtem").confidence < matcher.match("finsamteam").confidence
+
+
+def test_the_index_only_scores_entries_sharing_a_term(matcher):
+    postings = matcher.index.postings["finsamteam"]
+    assert {matcher.index.entries[int(p)].id for p in postings.docs} == {"finsamteam"}
