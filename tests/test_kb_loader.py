@@ -65,6 +65,8 @@ def test_a_loaded_knowledge_base_is_immutable(small_kb_dir):
      "'related' pekar på 'forsakringskasan', som inte finns (menade du 'forsakringskassan'?)"),
     ("faq.yaml", "  topics: [sgi]", "  topics: [sgii]", "[sgii]", "okänt ämne 'sgii'"),
     ("insatser.yaml", "  keywords: [finsamteam, jobbtorg]", "  keywords: finsamteam", "keywords: finsamteam", "ska vara en lista"),
+    ("insatser.yaml", "  keywords: [finsamteam, jobbtorg]", "  keywords: [finsamteam, 1177]", "1177]",
+     "'keywords' ska vara text: sätt citattecken runt 1177"),
     ("insatser.yaml", "    - who: socialtjansten", "    - who: soc", "who: soc", "'who' ska vara en aktör"),
     ("insatser.yaml", "    - Hur kommer man till finsamteamet?", "    - vad betyder sgi", "- vad betyder sgi",
      "exempelfrågan 'vad betyder sgi' finns redan under 'faq_sgi'"),

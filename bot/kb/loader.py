@@ -275,6 +275,8 @@ def _message(err: dict[str, Any], loc: tuple[Any, ...]) -> str:
         return f"okänt fält '{field}'{_did_you_mean(field, _FIELD_NAMES)}"
     if kind == "missing":
         return f"obligatoriskt fält '{field}' saknas"
+    if kind == "string_type" and isinstance(err.get("input"), (int, float, bool)):
+        return f"'{field}' ska vara text: sätt citattecken runt {err['input']!r}, t.ex. \"{err['input']}\""
     if kind in ("string_type", "string_too_short"):
         return f"'{field}' ska vara en text som inte är tom"
     if kind in ("tuple_type", "list_type"):

@@ -1,0 +1,58 @@
+"""A logging filter that redacts personal data from every log record.
+
+Log files are stored data too: python-telegram-bot logs whole updates at
+DEBUG, our handlers log questions, and a traceback may quote a message. The
+filter formats the record's message (``msg % args``), redacts it with
+:func:`bot.store.redact.redact`, and stores the result as the record's
+message with no args, so no handler or formatter ever sees the original.
+Exception text is redacted the same way.
+
+Attach it to *handlers*, not loggers: a filter on a logger does not see
+records propagated from child loggers (``telegram.ext.…``), while a handler
+sees them all. :func:`install` does that for the root logger's handlers.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.store.redact import redact
+
+
+class RedactingFilter(logging.Filter):
+    """Redacts each record's message and exception text in place; never drops one."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: let logging report it
+            return True
+        cleaned = redact(message)
+        if cleaned.found or record.args:
+            record.msg = cleaned.text
+            record.args = None
+        if record.exc_info and record.exc_info[0] is not None:
+            formatted = logging.Formatter().formatException(record.exc_info)
+            record.exc_text = redact(formatted).text
+            # exc_text is what formatters print; dropping exc_info keeps a
+            # handler from formatting the original traceback again.
+            record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = redact(record.exc_text).text
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info).text
+        return True
+
+
+def install(logger: logging.Logger | None = None) -> RedactingFilter:
+    """Add one :class:`RedactingFilter` to every handler of ``logger`` (default: root).
+
+    Call it after logging is configured; handlers added later need
+    ``handler.addFilter(filter)`` themselves.
+    """
+    target = logger or logging.getLogger()
+    redacting = RedactingFilter()
+    for handler in target.handlers:
+        if not any(isinstance(existing, RedactingFilter) for existing in handler.filters):
+            handler.addFilter(redacting)
+    return redacting
