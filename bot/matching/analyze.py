@@ -16,6 +16,9 @@ from bot.matching.glossary import PhraseTable
 from bot.matching.normalize import is_stopword, stem, tokens
 
 STOPWORD_WEIGHT = 0.2
+# Glossary concepts are the domain's named things (actors, insatser, benefits): what a
+# question is about. They count more than an ordinary word of the same rarity.
+CONCEPT_WEIGHT = 2.0
 # Endings tried, longest first, when an inflected word is not in the vocabulary.
 _ENDINGS = ("ernas", "arnas", "ornas", "erna", "arna", "orna", "ens", "ets", "ar", "er", "or",
             "en", "et", "na", "n", "t", "s", "e", "a")
@@ -33,7 +36,11 @@ class Term:
 
     @property
     def is_content(self) -> bool:
-        return self.importance == 1.0
+        return self.importance >= 1.0
+
+    @property
+    def is_concept(self) -> bool:
+        return self.how == "glossary"
 
 
 @dataclass
@@ -48,6 +55,17 @@ def text_terms(text: str, phrases: PhraseTable) -> tuple[list[str], list[str]]:
     """Index side: (stems including stopwords, glossary concepts) of `text`."""
     stems = [stem(t) for t in tokens(text)]
     return stems, [hit.concept for hit in phrases.find(stems)]
+
+
+def meaning_terms(text: str, phrases: PhraseTable) -> list[str]:
+    """The content of a phrase as the matcher sees a question's: glossary phrases become
+    their concept, stopwords are dropped. Example questions are compared in these terms."""
+    words = tokens(text)
+    stems = [stem(t) for t in words]
+    hits = phrases.find(stems)
+    covered = {i for hit in hits for i in range(hit.start, hit.end)}
+    content = [s for i, (s, w) in enumerate(zip(stems, words)) if i not in covered and not is_stopword(w)]
+    return content + [hit.concept for hit in hits]
 
 
 class QueryAnalyzer:
@@ -77,7 +95,7 @@ class QueryAnalyzer:
             covered.update(range(hit.start, hit.end))
             score = min(origin[i][1] for i in range(hit.start, hit.end))
             source = " ".join(origin[i][0] for i in range(hit.start, hit.end))
-            analysis.terms.append(Term(hit.concept, score, source, "glossary"))
+            analysis.terms.append(Term(hit.concept, CONCEPT_WEIGHT * score, source, "glossary", CONCEPT_WEIGHT))
             analysis.concepts.append(hit.concept)
         content = []
         for i, (word_stem, (word, score, how)) in enumerate(zip(stems, origin)):

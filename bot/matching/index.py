@@ -17,7 +17,7 @@ import numpy as np
 
 from bot.kb.model import KnowledgeBase
 from bot.kb.schema import Entry
-from bot.matching.analyze import QueryAnalyzer, text_terms
+from bot.matching.analyze import QueryAnalyzer, meaning_terms, text_terms
 from bot.matching.glossary import PhraseTable
 from bot.matching.normalize import is_stopword, plain, stem, tokens
 
@@ -45,7 +45,6 @@ class Index:
         freqs: list[Counter] = []
         headline_terms: list[set[str]] = []
         lengths = np.zeros(max(self.size, 1))
-        self.phrase_texts: list[list[tuple[str, str]]] = []
         for pos, entry in enumerate(self.entries):
             tf: Counter = Counter()
             headline: set[str] = set()
@@ -61,7 +60,6 @@ class Index:
             freqs.append(tf)
             headline_terms.append(headline)
             lengths[pos] = sum(tf.values())
-            self.phrase_texts.append(self._phrases_of(entry))
         avg = float(lengths.mean()) if self.size else 1.0
         df: Counter = Counter()
         for tf in freqs:
@@ -79,16 +77,23 @@ class Index:
                            np.fromiter((r[2] for r in rows), dtype=np.float64, count=len(rows)))
             for term, rows in collected.items()}
         self.analyzer = QueryAnalyzer(set(self.postings) | self.phrases.vocabulary, self.phrases)
+        self.phrase_texts = [self._phrases_of(entry) for entry in self.entries]
 
-    def _phrases_of(self, entry: Entry) -> list[tuple[str, str]]:
-        """(plain text, content stems) of the entry's title and example questions."""
+    def _phrases_of(self, entry: Entry) -> list[ExamplePhrase]:
+        """The entry's title and example questions, each as plain text and idf-weighted terms."""
         out = []
         for text in (entry.display_title, entry.title_en, *entry.questions):
             if text:
-                stems, concepts = text_terms(text, self.phrases)
-                content = [s for s, w in zip(stems, tokens(text)) if not is_stopword(w)]
-                out.append((plain(text), " ".join(content + concepts)))
+                terms = {t: self.idf.get(t, self.max_idf) for t in meaning_terms(text, self.phrases)}
+                out.append(ExamplePhrase(plain(text), terms, sum(terms.values())))
         return out
+
+
+@dataclass(frozen=True)
+class ExamplePhrase:
+    plain: str
+    terms: dict[str, float]  # content term → idf
+    mass: float
 
 
 def _fields(entry: Entry) -> dict[str, list[str]]:

@@ -35,6 +35,8 @@ was be been do does did can could should would will what who whom which where wh
 why how i me my you your he she it we they them their this that these those with
 from by at as not no about into get got have has had am any there here
 tack hej snalla undrar fraga typ liksom ba eg alltsa
+sta star ga gar ta tar ge ger komma kommer behover behova hander handa sker menas
+gors fungerar funkar hjalpa hjalper hjalp
 """.split())
 
 _STEMMER = snowballstemmer.stemmer("swedish")
