@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     listing = kb_sub.add_parser("list", parents=[common], help="lista alla poster")
     listing.add_argument("--json", action="store_true")
 
+    from bot.store.cli import add_commands as add_store_commands
+    COMMANDS.update(add_store_commands(sub, parents=[common]))
+
     run = sub.add_parser("run", parents=[common], help="starta Telegram-boten")
     run.add_argument("--webhook", metavar="URL", help="webhook-läge med denna publika adress")
     run.add_argument("--listen", default="0.0.0.0", help="adress för webhook-servern")

@@ -18,14 +18,18 @@ SQL (``INSERT … ON CONFLICT``, ``RETURNING``), and runs it inside
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
 import platformdirs
+
+_LOG = logging.getLogger(__name__)
 
 APP_NAME = "rehabbot"
 SQLITE_FILENAME = "rehabbot.sqlite3"
@@ -99,11 +103,40 @@ class SqliteDatabase:
         with self._lock:
             self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             if path != ":memory:":
-                self._conn.execute("PRAGMA journal_mode = WAL")
+                self._enable_wal(busy_timeout_ms / 1000)
                 # NORMAL is durable across application crashes in WAL mode;
                 # only a power loss may drop the last transactions.
                 self._conn.execute("PRAGMA synchronous = NORMAL")
             self._conn.execute("PRAGMA foreign_keys = ON")
+
+    def _enable_wal(self, timeout_s: float) -> None:
+        """Switch the file to WAL (a lasting property of the file).
+
+        Changing the journal mode needs an exclusive lock, and SQLite reports
+        "database is locked" at once, without its busy handler, when another
+        process holds one, e.g. two instances opening a new file together.
+        So retry for up to the busy timeout; once the file is in WAL mode,
+        later opens see that and skip the change.
+        """
+        deadline = time.monotonic() + timeout_s
+        delay = 0.01
+        while True:
+            try:
+                mode = self._conn.execute("PRAGMA journal_mode").fetchone()[0]
+                if mode.lower() != "wal":
+                    mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if mode.lower() == "wal":
+                    return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc):
+                    raise
+            if time.monotonic() > deadline:
+                # Some file systems cannot do WAL; the store still works
+                # (rollback journal), only concurrent readers wait longer.
+                _LOG.warning("SQLite-databasen %s kunde inte sättas i WAL-läge", self.path)
+                return
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
 
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[_SqliteTx]:

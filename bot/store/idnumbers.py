@@ -10,10 +10,10 @@ ten digits, and they deserve tests of their own.
 from __future__ import annotations
 
 import datetime as _dt
-from enum import Enum
+from enum import StrEnum
 
 
-class IdKind(str, Enum):
+class IdKind(StrEnum):
     """What a personnummer-shaped number turned out to be."""
 
     PERSONNUMMER = "personnummer"

@@ -11,7 +11,7 @@ The passes run in a fixed order, and the order is the design:
    (``anna.811218@example.se``).
 2. **Valid identity numbers**: personnummer and samordningsnummer in any
    common layout (10 or 12 digits; ``-``, ``+`` or a space before the last
-   four; single spaces inside the date), kept only when the date exists
+   four; single spaces between digit pairs), kept only when the date exists
    (day + 60 for samordningsnummer) *and* the Luhn check digit is right.
    They become ``[personnummer]`` / ``[samordningsnummer]``.
 3. **Phone numbers**: Swedish national (``070-123 45 67``, ``08-123 456 78``,
@@ -84,7 +84,7 @@ _ID_LAYOUT = re.compile(
     rf"""(?<![\d+])
     (?:(?:18|19|20)(?=\d{{2}}))?\d{{2}}{_SPACE}?\d{{2}}{_SPACE}?\d{{2}}
     (?:{_SPACE}?[-+]{_SPACE}?|{_SPACE})?
-    \d{{3}}{_SPACE}?\d
+    \d(?:{_SPACE}?\d){{3}}
     (?!\d)""",
     re.VERBOSE,
 )

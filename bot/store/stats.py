@@ -8,7 +8,7 @@ about who asked them.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.store.db import Database
@@ -50,7 +50,7 @@ class UnansweredQuestion:
 
     @property
     def time(self) -> datetime:
-        return datetime.fromtimestamp(self.ts, tz=timezone.utc)
+        return datetime.fromtimestamp(self.ts, tz=UTC)
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class Stats:
             "days": self.days,
             "since": None
             if self.since is None
-            else datetime.fromtimestamp(self.since, tz=timezone.utc).isoformat(),
+            else datetime.fromtimestamp(self.since, tz=UTC).isoformat(),
             "questions": self.questions,
             "answered": self.by_status.get("answer", 0),
             "suggested": self.by_status.get("suggest", 0),
@@ -148,7 +148,7 @@ def compute_stats(
     themes, _ = group(unanswered_texts, threshold=threshold)
     feedback = sorted(
         (EntryFeedback(entry, int(up), int(down)) for entry, up, down in feedback_rows),
-        key=lambda item: (-item.down, -item.up, item.entry or ""),
+        key=lambda item: (-item.down, item.up, item.entry or ""),  # worst first
     )
     return Stats(
         days=days,
@@ -194,10 +194,15 @@ def _unanswered_rows(
 def fetch_unanswered(
     db: Database, *, since: float | None, threshold: int = DEFAULT_THRESHOLD
 ) -> list[UnansweredQuestion]:
-    """All unanswered questions in the window, newest first, each labelled with its theme."""
+    """All unanswered questions in the window, each labelled with its theme.
+
+    Grouped by theme, largest theme first, newest first within a theme: the
+    order an admin works through them in.
+    """
     rows = _unanswered_rows(db, since, limit=None)
     themes, assignment = group([row.question for row in rows], threshold=threshold)
+    order = sorted(range(len(rows)), key=lambda index: assignment[index])  # stable: keeps newest first
     return [
-        UnansweredQuestion(**{**asdict(row), "theme": themes[assignment[index]].label})
-        for index, row in enumerate(rows)
+        UnansweredQuestion(**{**asdict(rows[index]), "theme": themes[assignment[index]].label})
+        for index in order
     ]

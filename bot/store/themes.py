@@ -40,13 +40,12 @@ DEFAULT_THRESHOLD = 70
 # folded (no diacritics), plus the redaction placeholders' words.
 STOPWORDS = frozenset(
     """
-    a aldrig alla allt alltid an andra anna annan att av bara blir bli de dem den denna
+    a aldrig alla allt alltid an andra annan annat att av bara blir bli de dem den denna
     dessa det detta dig din dina ditt du efter eftersom eller en ett finns for fran
     fa far gor gora gar ha hade han har hej hen hennes hon hur i inte ja jag kan kunna
     man med mig min mina mitt mycket ma maste na nagon nagot nar nej ni nu och om oss pa
     sa sig sin sina ska skall skulle som till tack upp ut var vara vad vem vi vilka vilken
     vill vilket vad varfor var vart ar at hos dar
-    
     am an and are be can could do does for from have how i in is it me my of on or please
     should the to what when where which who why will with would you your
     personnummer samordningsnummer telefon post nummer namn

@@ -1,0 +1,1 @@
+"""Telegram handlers: thin translations between Telegram updates and the answering core."""

@@ -1,0 +1,298 @@
+"""Fixtures shared by the store tests: real databases and a fake Bot API.
+
+Every store test runs twice, against a SQLite file and against a real
+PostgreSQL server (``REHABBOT_TEST_DATABASE_URL``, set up by
+``.ci/postgres.sh``). Without that variable the PostgreSQL runs skip locally
+and *fail* when ``CI`` is set, so CI can never pass by not testing.
+
+Each PostgreSQL test gets its own schema (via ``search_path`` in the URL):
+as isolated as a fresh database, but much faster to create and drop.
+
+Import the fixtures by name in a test module:
+``from store_fixtures import store_url, make_store, pg_url  # noqa: F401``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
+
+import pytest
+
+from bot.store import Store, open_store
+
+PG_ENV = "REHABBOT_TEST_DATABASE_URL"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+# -- databases ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    """The throwaway PostgreSQL database's URL, or skip (locally) / fail (CI)."""
+    url = os.environ.get(PG_ENV)
+    if not url:
+        reason = f"{PG_ENV} is not set: run `eval \"$(bash .ci/postgres.sh)\"` to test PostgreSQL"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but {reason}", pytrace=False)
+        pytest.skip(reason)
+    return url
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """``url`` with libpq ``options=-csearch_path=schema`` added."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "options"]
+    query.append(("options", f"-csearch_path={schema}"))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+@pytest.fixture
+def pg_schema_url(pg_url: str) -> Iterator[str]:
+    """A URL whose tables live in a fresh schema, dropped afterwards."""
+    import psycopg
+
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield with_search_path(pg_url, schema)
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A DATABASE_URL for an empty database: a SQLite file, then PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store' / 'rehabbot.sqlite3'}"
+    return request.getfixturevalue("pg_schema_url")
+
+
+class Clock:
+    """A clock the test moves by hand (Unix seconds)."""
+
+    def __init__(self, now: float = 1_750_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, *, days: float = 0, seconds: float = 0) -> None:
+        self.now += days * 86_400 + seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def make_store(store_url: str) -> Iterator[Callable[..., Store]]:
+    """Open stores on ``store_url`` (env isolated from the real one); closes them all."""
+    opened: list[Store] = []
+
+    def make(**kwargs: Any) -> Store:
+        kwargs.setdefault("env", {})
+        store = open_store(store_url, **kwargs)
+        opened.append(store)
+        return store
+
+    yield make
+    for store in opened:
+        try:
+            store.close()
+        except Exception:
+            pass
+
+
+def dump_database(url: str) -> dict[str, list[str]]:
+    """Every row of every table (ours and the engine's), as text, by table."""
+    if url.startswith("sqlite:///"):
+        conn = sqlite3.connect(url[len("sqlite:///") :])
+        try:
+            tables = [
+                row[0]
+                for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            ]
+            return {
+                table: [repr(row) for row in conn.execute(f'SELECT * FROM "{table}"')]
+                for table in tables
+            }
+        finally:
+            conn.close()
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = current_schema()"
+            )
+        ]
+        return {
+            table: [repr(row) for row in conn.execute(f'SELECT * FROM "{table}"')]
+            for table in tables
+        }
+
+
+def raw_sqlite_bytes(url: str) -> bytes:
+    """The SQLite database file and its WAL, as bytes (what a stolen disk holds)."""
+    path = Path(url[len("sqlite:///") :])
+    return b"".join(
+        candidate.read_bytes()
+        for candidate in (path, Path(f"{path}-wal"))
+        if candidate.exists()
+    )
+
+
+# -- a fake Telegram Bot API on 127.0.0.1 --------------------------------------
+
+
+class FakeBotApi:
+    """Just enough of the Bot API for PTB's Application: getMe and sendMessage.
+
+    Runs an HTTP server on the loopback interface; PTB talks to it through
+    ``base_url``. Every call is recorded in :attr:`calls`.
+    """
+
+    TOKEN = "123456:TEST-TOKEN"
+    BOT_ID = 123456
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self._message_id = 1000
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # keep test output quiet
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode("utf-8")
+                ctype = self.headers.get("Content-Type", "")
+                if "json" in ctype:
+                    params = json.loads(body or "{}")
+                else:
+                    params = {k: v[0] for k, v in parse_qs(body).items()}
+                method = self.path.rsplit("/", 1)[-1]
+                result = api.answer(method, params)
+                payload = json.dumps({"ok": True, "result": result}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/bot"
+
+    def answer(self, method: str, params: dict[str, Any]) -> Any:
+        self.calls.append((method, params))
+        if method == "getMe":
+            return {
+                "id": self.BOT_ID,
+                "is_bot": True,
+                "first_name": "Rehabbot",
+                "username": "rehabbot_test_bot",
+                "can_join_groups": False,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": True,
+            }
+        if method == "sendMessage":
+            self._message_id += 1
+            return {
+                "message_id": self._message_id,
+                "date": int(time.time()),
+                "chat": {"id": int(params["chat_id"]), "type": "private"},
+                "from": {"id": self.BOT_ID, "is_bot": True, "first_name": "Rehabbot"},
+                "text": params.get("text", ""),
+            }
+        return True
+
+    def sent_texts(self) -> list[str]:
+        return [params.get("text", "") for method, params in self.calls if method == "sendMessage"]
+
+    def start(self) -> FakeBotApi:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def fake_bot_api() -> Iterator[FakeBotApi]:
+    api = FakeBotApi().start()
+    yield api
+    api.stop()
+
+
+_update_id = 0
+
+
+def message_update(user_id: int, text: str, *, chat_id: int | None = None) -> dict[str, Any]:
+    """A Bot API ``Update`` carrying a private text message (a command if it starts with /)."""
+    global _update_id
+    _update_id += 1
+    message: dict[str, Any] = {
+        "message_id": _update_id,
+        "date": int(time.time()),
+        "chat": {"id": chat_id if chat_id is not None else user_id, "type": "private"},
+        "from": {"id": user_id, "is_bot": False, "first_name": "Test"},
+        "text": text,
+    }
+    if text.startswith("/"):
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+    return {"update_id": _update_id, "message": message}
+
+
+def log_many(url: str, instance: str, count: int, threads: int, start: Any) -> list[int]:
+    """Worker for the concurrency test: one store (its own pool), ``threads`` threads.
+
+    Lives here, at module level, so a spawned process can import it.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = open_store(url, env={}, pool_size=threads)
+    try:
+        start.wait(timeout=60)
+
+        def one(index: int) -> int:
+            return store.log_question(
+                channel="telegram",
+                mode="staff",
+                lang="sv",
+                question=f"fråga {instance}-{index}",
+                entry_id="sip",
+                status="answer",
+                confidence=0.9,
+                elapsed_ms=1.0,
+                user_id=index,
+            )
+
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            return list(pool.map(one, range(count)))
+    finally:
+        store.close()

@@ -1,0 +1,83 @@
+"""The shipped knowledge base meets the curation rules of the project."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.evaluation import evaluate, load_items
+from bot.matching.normalize import tokens
+from conftest import FIXTURES
+
+ACTORS = {"forsakringskassan", "arbetsformedlingen", "socialtjansten", "halso_och_sjukvarden",
+          "rehabkoordinator", "jobbtorg", "samordningsforbundet"}
+ENGLISH = {"what", "who", "how", "can", "is", "do", "does", "i", "my", "where", "when", "the", "which", "why"}
+
+
+@pytest.fixture(scope="module")
+def kb(shipped_bot):
+    return shipped_bot.kb
+
+
+def test_every_canonical_topic_has_an_entry(kb):
+    covered = {e.id for e in kb.entries} | {t for e in kb.entries for t in e.topics}
+    assert set(kb.topics) - covered == set()
+
+
+def test_the_seven_actors_are_there_with_what_they_do_not_do(kb):
+    actors = {e.id: e for e in kb.of_kind("actor")}
+    assert ACTORS <= set(actors)
+    for actor_id in ACTORS:
+        assert actors[actor_id].does_not, f"{actor_id} lacks does_not"
+        assert actors[actor_id].contacts or actors[actor_id].next_steps
+
+
+def test_every_entry_names_sources_and_a_review_date(kb):
+    for entry in kb.entries:
+        assert entry.sources, entry.id
+        assert entry.reviewed is not None, entry.id
+
+
+def test_every_entry_speaks_to_both_audiences_in_both_languages(kb):
+    for entry in kb.entries:
+        assert entry.answer.staff and entry.answer.individual, entry.id
+        assert entry.answer_en and entry.answer_en.staff and entry.answer_en.individual, entry.id
+        assert entry.title_en or entry.kind == "faq" or entry.answer_en, entry.id
+
+
+def test_faq_entries_are_many_with_varied_phrasings(kb):
+    faqs = kb.of_kind("faq")
+    assert len(faqs) >= 100
+    for entry in faqs:
+        assert len(entry.questions) >= 4, entry.id
+        assert any(set(tokens(q)) & ENGLISH and not re.search("[åäö]", q.lower()) for q in entry.questions), \
+            f"{entry.id} has no English phrasing"
+
+
+def test_tasks_name_a_responsible_actor(kb):
+    tasks = kb.of_kind("task")
+    assert len(tasks) >= 15
+    assert sum(bool(t.responsible) for t in tasks) >= len(tasks) - 2
+
+
+def test_no_phone_number_is_invented(kb):
+    known = {"0771-524 524", "0771-416 416", "1177"}
+    for entry in kb.entries:
+        for contact in entry.contacts:
+            assert contact.phone is None or contact.phone in known, (entry.id, contact.phone)
+
+
+def test_the_outdated_sol_paragraph_is_not_cited_as_current(kb):
+    for entry in kb.entries:
+        for text in (entry.legal_basis or "", *entry.sources):
+            assert "2 kap. 7 § SoL" not in text or "ersatt" in text or "gäller inte" in text, entry.id
+
+
+def test_historical_glossary_terms_are_marked(kb):
+    assert {t.term for t in kb.glossary if t.historical} >= {"ALI", "HPS", "Rehabsteget"}
+
+
+def test_questions_outside_the_knowledge_base_are_all_refused(shipped_bot):
+    result = evaluate(shipped_bot, load_items(FIXTURES / "out_of_scope.yaml"))
+    assert result["out_of_scope"]["accuracy"] == 1.0, [i for i in result["items"] if not i["ok"]]
