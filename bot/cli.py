@@ -30,6 +30,17 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", parents=[common], help="samtal i terminalen")
     _mode_lang(chat)
 
+    guide = sub.add_parser("guide", parents=[common], help="vägledning steg för steg för en situation")
+    _mode_lang(guide)
+    guide.add_argument("pathway", nargs="?", help="vägledningens id eller nummer (annars visas listan)")
+
+    map_ = sub.add_parser("map", parents=[common], help="rita processkartan (PNG eller SVG)")
+    map_.add_argument("--actor", metavar="ID", help="framhäv en aktörs del")
+    map_.add_argument("--pathway", metavar="ID", help="framhäv stegen i en vägledning")
+    map_.add_argument("--plan", metavar="NODE", help="med --pathway: bara en av vägledningens planer")
+    map_.add_argument("--lang", choices=LANGS, default="sv")
+    map_.add_argument("--out", required=True, metavar="FILE", help="filen att skriva (.png eller .svg)")
+
     ev = sub.add_parser("eval", parents=[common], help="kör utvärderingsfiler")
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--min-accuracy", type=float, default=None, metavar="X")
@@ -92,7 +103,45 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from bot.console import Console
-    return Console(_load(args), args.mode, args.lang).run()
+    return Console(_load(args), args.mode, args.lang, log=_console_log()).run()
+
+
+def cmd_guide(args: argparse.Namespace) -> int:
+    from bot.guide import run_guide
+    return run_guide(_load(args), args.pathway, args.mode, args.lang)
+
+
+def cmd_map(args: argparse.Namespace) -> int:
+    import graphviz
+
+    from bot.map.graph import MapError, render_map
+    bot = _load(args)
+    try:
+        out = render_map(bot.kb, args.out, args.actor, args.pathway, args.plan, args.lang)
+    except MapError as exc:
+        print(f"rehabbot map: {exc}", file=sys.stderr)
+        return 2
+    except graphviz.ExecutableNotFound:
+        print("rehabbot map: Graphviz saknas; installera det (Debian: apt-get install graphviz)", file=sys.stderr)
+        return 2
+    print(out)
+    return 0
+
+
+def _console_log():
+    """Log console questions (redacted) like Telegram ones; the console works without a database."""
+    try:
+        from bot.store import open_store
+        store = open_store()
+    except Exception as exc:  # noqa: BLE001 - any database problem: answer anyway, say why once
+        print(f"(frågeloggen är avstängd: {exc.__class__.__name__})", file=sys.stderr)
+        return None
+
+    def log(question, reply, mode, lang) -> None:
+        store.log_question(channel="console", mode=mode, lang=lang, question=question,
+                           entry_id=reply.entry.id if reply.entry else None, status=reply.status,
+                           confidence=reply.match.confidence, elapsed_ms=reply.elapsed_ms)
+    return log
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -163,4 +212,4 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_telegram(args, _load(args))
 
 
-COMMANDS = {"ask": cmd_ask, "chat": cmd_chat, "eval": cmd_eval, "kb": cmd_kb, "run": cmd_run}
+COMMANDS = {"ask": cmd_ask, "chat": cmd_chat, "guide": cmd_guide, "map": cmd_map, "eval": cmd_eval, "kb": cmd_kb, "run": cmd_run}

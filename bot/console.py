@@ -9,16 +9,19 @@ from __future__ import annotations
 from typing import Callable, TextIO
 
 from bot.answers import render_entry
+from bot.answers.pathways import render_pathway_list
 from bot.config import LANGS, MODES
+from bot.guide import GuideSession, pick_pathway
 from bot.matching import SUGGEST
-from bot.service import Rehabbot
+from bot.service import Rehabbot, Reply
 
 HELP = {
     "sv": ("Skriv en fråga med egna ord, t.ex. \"Vem kallar till SIP?\".\n"
-           "Kommandon: /mode staff|individual (yrkesperson eller för egen del), /lang sv|en, /help, /quit.\n"
+           "Kommandon: /mode staff|individual (yrkesperson eller för egen del), /lang sv|en,\n"
+           "/guide [nr|id] (vägledning steg för steg), /help, /quit.\n"
            "När jag föreslår flera svar: skriv siffran."),
     "en": ("Ask a question in your own words, e.g. \"Who calls a SIP meeting?\".\n"
-           "Commands: /mode staff|individual, /lang sv|en, /help, /quit.\n"
+           "Commands: /mode staff|individual, /lang sv|en, /guide [no|id] (step-by-step guide), /help, /quit.\n"
            "When I suggest several answers: type the number."),
 }
 WELCOME = {
@@ -29,6 +32,10 @@ CHANGED = {
     "sv": "Läge: {mode}, språk: {lang}.",
     "en": "Mode: {mode}, language: {lang}.",
 }
+GUIDE_HINT = {
+    "sv": "Starta vägledningen: /guide {id}",
+    "en": "Start the guide: /guide {id}",
+}
 UNKNOWN = {
     "sv": "Okänt kommando. Skriv /help.",
     "en": "Unknown command. Type /help.",
@@ -37,11 +44,14 @@ UNKNOWN = {
 
 class Console:
     def __init__(self, bot: Rehabbot, mode: str = "staff", lang: str = "sv",
-                 read: Callable[[str], str] = input, out: TextIO | None = None):
+                 read: Callable[[str], str] = input, out: TextIO | None = None,
+                 log: Callable[[str, Reply, str, str], None] | None = None):
         import sys
         self.bot, self.mode, self.lang = bot, mode, lang
         self.read, self.out = read, out or sys.stdout
+        self.log = log  # records each question (redacted) in the question log
         self.offered: list[str] = []
+        self.guide: GuideSession | None = None
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -61,6 +71,13 @@ class Console:
         """Act on one line; False when the user wants to stop."""
         if not line:
             return True
+        if self.guide is not None and not line.startswith("/"):
+            out = self.guide.handle(line)
+            if out:
+                self.say(out)
+            if not self.guide.active:
+                self.guide = None
+            return True
         if line.startswith("/"):
             return self._command(line)
         if line.isdigit() and self.offered and 1 <= int(line) <= len(self.offered):
@@ -72,13 +89,29 @@ class Console:
         reply = self.bot.ask(line, self.mode, self.lang)
         self.offered = [e.id for e in reply.match.suggestions] if reply.status == SUGGEST else []
         self.say(reply.text)
+        if reply.pathway is not None:
+            self.say(GUIDE_HINT[self.lang].format(id=reply.pathway.id))
+        if self.log is not None:
+            self.log(line, reply, self.mode, self.lang)
         return True
 
     def _command(self, line: str) -> bool:
         name, _, arg = line[1:].partition(" ")
         name, arg = name.lower(), arg.strip().lower()
         if name in ("quit", "exit", "q", "avsluta"):
+            if self.guide is not None:
+                self.guide = None
+                return True
             return False
+        if name in ("guide", "vagledning", "vägledning"):
+            walk = pick_pathway(self.bot, arg, self.mode, self.lang) if arg else None
+            if walk is None:
+                self.say(render_pathway_list(list(self.bot.kb.pathways), self.mode, self.lang)
+                         + "\n\n" + GUIDE_HINT[self.lang].format(id="NR"))
+            else:
+                self.guide = GuideSession(self.bot, walk, self.mode, self.lang)
+                self.say(self.guide.show())
+            return True
         if name in ("help", "hjalp", "hjälp"):
             self.say(HELP[self.lang])
         elif name in ("mode", "lage", "läge") and arg in MODES:

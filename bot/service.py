@@ -18,6 +18,8 @@ from bot.kb import KnowledgeBase, Problem, read_directory
 from bot.kb.problems import KnowledgeBaseInvalid
 from bot.kb.schema import Entry
 from bot.matching import ANSWER, Index, Match, Matcher, Thresholds
+from bot.pathways.index import PathwayFinder
+from bot.pathways.schema import Pathway
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class Snapshot:
     kb: KnowledgeBase
     index: Index
     matcher: Matcher
+    pathways: PathwayFinder
     loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
 
 
@@ -36,6 +39,7 @@ class Reply:
     text: str
     topics: list[str]
     elapsed_ms: float
+    pathway: Pathway | None = None  # a guided pathway that fits the question, offered beside the answer
 
     @property
     def status(self) -> str:
@@ -57,6 +61,7 @@ class Reply:
                             for e in m.suggestions],
             "candidates": [{"entry": c.entry.id, "score": round(c.score, 4)} for c in m.candidates],
             "text": self.text,
+            "pathway": {"id": self.pathway.id, "title": self.pathway.title} if self.pathway else None,
         }
         if explain:
             a = m.analysis
@@ -81,7 +86,7 @@ class Rehabbot:
 
     def _build(self, kb: KnowledgeBase) -> Snapshot:
         index = Index(kb)
-        return Snapshot(kb, index, Matcher(index, self.thresholds))
+        return Snapshot(kb, index, Matcher(index, self.thresholds), PathwayFinder(kb))
 
     @property
     def snapshot(self) -> Snapshot:
@@ -102,6 +107,7 @@ class Rehabbot:
         started = time.perf_counter()
         snap = self._snapshot  # one read: the whole answer comes from one knowledge base
         match = snap.matcher.match(question, mode)
-        text = render_match(match, snap.kb, mode, lang, fmt)
+        pathway = snap.pathways.find(question, mode)
+        text = render_match(match, snap.kb, mode, lang, fmt, pathway)
         topics = snap.kb.topics_of(match.entry) if match.status == ANSWER and match.entry else []
-        return Reply(match, text, topics, (time.perf_counter() - started) * 1000)
+        return Reply(match, text, topics, (time.perf_counter() - started) * 1000, pathway)

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from bot.config import shipped_kb_dir
 from bot.service import Rehabbot
 
 TESTS = Path(__file__).parent
+_CLI_DB_DIR = tempfile.mkdtemp(prefix="rehabbot-cli-")
 FIXTURES = TESTS / "fixtures"
 SHARED = TESTS.parent.parent / "shared"
 
@@ -46,6 +48,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None, input: str | None = N
     """Run `python -m bot` as a user would, in a subprocess."""
     # The developer's own REHABBOT_KB must not leak into a test; a test sets it explicitly.
     full_env = {k: v for k, v in os.environ.items() if k != "REHABBOT_KB"}
+    full_env["DATABASE_URL"] = f"sqlite:///{_CLI_DB_DIR}/cli.sqlite3"  # never the developer's own database
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True,
                           env=full_env, input=input, cwd=cwd, timeout=120)

@@ -37,7 +37,8 @@ def test_an_invalid_directory_cannot_be_started_from(kb_copy):
 
 def test_json_follows_the_contract(small_bot):
     data = small_bot.ask("Vem kallar till SIP?").to_json()
-    assert set(data) == {"status", "entry", "topics", "confidence", "suggestions", "candidates", "text"}
+    # The contract's keys, plus `pathway` (our extension: a guided pathway that fits, or null).
+    assert set(data) == {"status", "entry", "topics", "confidence", "suggestions", "candidates", "text", "pathway"}
     assert data["status"] == "answer" and data["entry"] == "sip" and data["topics"] == ["sip"]
     assert 0 <= data["confidence"] <= 1
     assert data["candidates"][0] == {"entry": "sip", "score": data["confidence"]}

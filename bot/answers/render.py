@@ -20,8 +20,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from bot.kb.model import KnowledgeBase
 from bot.kb.schema import PERSON, Contact, Entry
 from bot.matching.matcher import ANSWER, SUGGEST, Match
+from bot.pathways.schema import Pathway
 
-FORMATS = ("text",)
+FORMATS = ("text", "telegram")
 MODES = ("staff", "individual")
 LANGS = ("sv", "en")
 
@@ -113,15 +114,21 @@ def render_entry(entry: Entry, kb: KnowledgeBase, mode: str = "staff", lang: str
     return _tidy(template.render(v=view, L=labels()[lang], mode=mode, lang=lang))
 
 
-def render_match(match: Match, kb: KnowledgeBase, mode: str = "staff", lang: str = "sv", fmt: str = "text") -> str:
-    """The whole reply to a question, for any status."""
+def render_match(match: Match, kb: KnowledgeBase, mode: str = "staff", lang: str = "sv", fmt: str = "text",
+                 pathway: Pathway | None = None) -> str:
+    """The whole reply to a question, for any status, with a fitting pathway offered last."""
     env, L = _environment(), labels()[lang]
     if match.status == ANSWER and match.entry is not None:
-        return render_entry(match.entry, kb, mode, lang, fmt)
-    if match.status == SUGGEST:
+        text = render_entry(match.entry, kb, mode, lang, fmt)
+    elif match.status == SUGGEST:
         suggestions = [RelatedView(e.id, e.title_in(lang)) for e in match.suggestions]
-        return _tidy(env.get_template(f"{fmt}/suggest.j2").render(suggestions=suggestions, L=L, mode=mode, lang=lang))
-    return _tidy(env.get_template(f"{fmt}/fallback.j2").render(L=L, mode=mode, lang=lang))
+        text = _tidy(env.get_template(f"{fmt}/suggest.j2").render(suggestions=suggestions, L=L, mode=mode, lang=lang))
+    else:
+        text = _tidy(env.get_template(f"{fmt}/fallback.j2").render(L=L, mode=mode, lang=lang))
+    if pathway is not None:
+        offer = env.get_template(f"{fmt}/pathway_offer.j2").render(id=pathway.id, title=pathway.title_in(lang), L=L)
+        text = text + "\n\n" + _tidy(offer)
+    return text
 
 
 def _tidy(text: str) -> str:

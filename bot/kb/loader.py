@@ -23,11 +23,14 @@ from bot.kb.problems import KnowledgeBaseInvalid, Problem, display_path
 from bot.kb.schema import KINDS, PERSON, Entry, GlossaryTerm
 from bot.kb.yamlsource import LineDict, LineList, line_of, load_yaml
 from bot.matching.normalize import plain
+from bot.pathways.graph import check_pathway
+from bot.pathways.schema import Pathway
 
 TOPICS_FILE = "topics.yaml"
 GLOSSARY_FILE = "glossary.yaml"
-# Files that are not lists of entries; other issues' files join this set.
-SPECIAL_FILES = {TOPICS_FILE, GLOSSARY_FILE, "pathways.yaml"}
+PATHWAYS_FILE = "pathways.yaml"
+# Files that are not lists of entries.
+SPECIAL_FILES = {TOPICS_FILE, GLOSSARY_FILE, PATHWAYS_FILE}
 DEFAULT_KIND = {"actors": "actor", "insatser": "insats", "begrepp": "begrepp", "tasks": "task"}
 DEFAULT_REVIEW_AGE_DAYS = 365
 
@@ -95,10 +98,11 @@ class _Reader:
                     entries.append(entry)
         self._check_references(refs, topics)
         self._check_questions(refs)
+        pathways = self._read_pathways({r.id for r in refs}, {r.id for r in refs if r.kind == "actor"})
         if any(not p.warning for p in self.problems):
             return None
         return KnowledgeBase(
-            directory=self.directory, entries=tuple(entries), glossary=tuple(glossary),
+            directory=self.directory, entries=tuple(entries), glossary=tuple(glossary), pathways=tuple(pathways),
             topics=MappingProxyType(topics if topics is not None else {}),
             origins=MappingProxyType(origins), version=self.digest.hexdigest()[:10])
 
@@ -150,6 +154,29 @@ class _Reader:
                 seen.setdefault(key, (term.term, line))
         return terms
 
+    def _read_pathways(self, entry_ids: set[str], actor_ids: set[str]) -> list[Pathway]:
+        file = self.directory / PATHWAYS_FILE
+        if not file.exists():
+            return []
+        data, shown = self._load(file)
+        pathways: list[Pathway] = []
+        seen: dict[str, int] = {}
+        for index, item in self._items(data, shown):
+            try:
+                pathway = Pathway.model_validate(item)
+            except ValidationError as exc:
+                self._report(exc, data, (index,), shown)
+                continue
+            line = line_of(data, (index,))
+            if pathway.id in seen:
+                self.error(shown, line, f"vägledningen '{pathway.id}' finns redan (rad {seen[pathway.id]})")
+                continue
+            seen[pathway.id] = line
+            for loc, message in check_pathway(pathway, entry_ids, actor_ids):
+                self.error(shown, line_of(data, (index, *loc)), message)
+            pathways.append(pathway)
+        return pathways
+
     def _items(self, data: Any, shown: str) -> Iterable[tuple[int, Any]]:
         if data is None:
             return []
@@ -192,12 +219,17 @@ class _Reader:
                 if target not in ids:
                     self.error(ref.path, ref.line("related", index),
                                f"'related' pekar på '{target}', som inte finns{_did_you_mean(target, ids)}")
+            for index, relation in enumerate(ref.mappings("relations")):
+                target = relation.get("to")
+                if isinstance(target, str) and target not in ids:
+                    self.error(ref.path, ref.line("relations", index, "to"),
+                               f"relationen pekar på '{target}', som inte finns{_did_you_mean(target, ids)}")
             for index, actor in ref.listed("responsible"):
                 if actor not in actors:
                     self.error(ref.path, ref.line("responsible", index),
                                f"'responsible' ska vara en aktör; '{actor}' finns inte bland aktörerna"
                                f"{_did_you_mean(actor, actors)}")
-            for index, step in enumerate(ref.steps()):
+            for index, step in enumerate(ref.mappings("next_steps")):
                 who = step.get("who")
                 if isinstance(who, str) and who != PERSON and who not in actors:
                     self.error(ref.path, ref.line("next_steps", index, "who"),
@@ -251,8 +283,8 @@ class _Refs:
             return []
         return [(i, v) for i, v in enumerate(values) if isinstance(v, str)]
 
-    def steps(self) -> list[dict]:
-        values = self.item.get("next_steps")
+    def mappings(self, field: str) -> list[dict]:
+        values = self.item.get(field)
         return [v if isinstance(v, dict) else {} for v in values] if isinstance(values, list) else []
 
     def line(self, *loc: Any) -> int:

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from bot.kb.schema import Entry, GlossaryTerm
+from bot.pathways.schema import Pathway
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class KnowledgeBase:
     directory: Path
     entries: tuple[Entry, ...]
     glossary: tuple[GlossaryTerm, ...] = ()
+    pathways: tuple[Pathway, ...] = ()
     topics: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     origins: Mapping[str, tuple[str, int]] = field(default_factory=lambda: MappingProxyType({}))
     version: str = ""
@@ -32,6 +34,9 @@ class KnowledgeBase:
     @property
     def by_id(self) -> Mapping[str, Entry]:
         return self._by_id  # type: ignore[attr-defined]
+
+    def pathway(self, pathway_id: str | None) -> Pathway | None:
+        return next((p for p in self.pathways if p.id == pathway_id), None)
 
     def get(self, entry_id: str | None) -> Entry | None:
         return self.by_id.get(entry_id) if entry_id else None

@@ -101,6 +101,21 @@ class Step(_Strict):
     do_en: Text | None = None
 
 
+RELATION_TYPES = ("refers_to", "applies_to", "calls", "sends", "coordinates", "finances", "provides",
+                  "participates", "decides")
+RelationType = Literal["refers_to", "applies_to", "calls", "sends", "coordinates", "finances", "provides",
+                       "participates", "decides"]
+
+
+class Relation(_Strict):
+    """A labelled edge of the process map: this entry (or actor) → `to`."""
+
+    type: RelationType
+    to: EntryId
+    label: Text | None = None  # overrides the default wording of the type
+    label_en: Text | None = None
+
+
 class Entry(_Strict):
     id: EntryId
     kind: Kind = "faq"
@@ -119,6 +134,7 @@ class Entry(_Strict):
     contacts: tuple[Contact, ...] = ()
     next_steps: tuple[Step, ...] = ()
     related: tuple[EntryId, ...] = ()
+    relations: tuple[Relation, ...] = ()
     sources: tuple[Text, ...] = ()
     reviewed: dt.date | None = None
 

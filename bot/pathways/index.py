@@ -1,0 +1,40 @@
+"""Recognising a situation in free text, to offer the matching pathway.
+
+Pathways are indexed with the same machinery as entries (same normalisation,
+glossary and scoring), as stand-in entries made of their title, situation and
+example phrasings. Only a confident match offers a pathway.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from bot.kb.model import KnowledgeBase
+from bot.kb.schema import Entry
+from bot.matching import ANSWER, Index, Matcher, Thresholds
+from bot.pathways.schema import Pathway
+
+# Offering a pathway is a side note to the answer, so it needs a clear match.
+OFFER = Thresholds(answer=0.55, margin=0.0, tie=0.0)
+
+
+class PathwayFinder:
+    def __init__(self, kb: KnowledgeBase):
+        self.kb = kb
+        stand_ins = tuple(_stand_in(p) for p in kb.pathways)
+        self.matcher = Matcher(Index(dataclasses.replace(kb, entries=stand_ins)), OFFER) if stand_ins else None
+
+    def find(self, question: str, mode: str = "staff") -> Pathway | None:
+        if self.matcher is None:
+            return None
+        match = self.matcher.match(question, mode)
+        return self.kb.pathway(match.entry.id) if match.status == ANSWER and match.entry else None
+
+
+def _stand_in(pathway: Pathway) -> Entry:
+    situations = [pathway.situation.staff, pathway.situation.individual]
+    if pathway.situation_en:
+        situations += [pathway.situation_en.staff, pathway.situation_en.individual]
+    return Entry(id=pathway.id, kind="faq", title=pathway.title, title_en=pathway.title_en,
+                 audience=pathway.audience, answer={"staff": " ".join(s for s in situations if s)},
+                 questions=tuple(dict.fromkeys(pathway.questions)), keywords=pathway.keywords)

@@ -1,0 +1,73 @@
+"""Walking a pathway: where the user is, and how they move.
+
+The state is just the list of nodes visited, so "back" is dropping the last
+one and "start over" is keeping the first. It encodes to a short string,
+which lets a chat channel keep it in persisted conversation data and survive
+a restart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.pathways.schema import Node, Pathway
+
+
+@dataclass(frozen=True)
+class Walk:
+    pathway: Pathway
+    path: tuple[str, ...]
+
+    @classmethod
+    def start(cls, pathway: Pathway) -> "Walk":
+        return cls(pathway, (pathway.start,))
+
+    @property
+    def node_name(self) -> str:
+        return self.path[-1]
+
+    @property
+    def node(self) -> Node:
+        return self.pathway.nodes[self.node_name]
+
+    @property
+    def finished(self) -> bool:
+        return self.node.is_plan
+
+    def choose(self, index: int) -> "Walk":
+        """Take option `index` (0-based) of the current question."""
+        options = self.node.options
+        if not 0 <= index < len(options):
+            raise ValueError(f"no option {index + 1} here")
+        return Walk(self.pathway, self.path + (options[index].next,))
+
+    def back(self) -> "Walk":
+        return Walk(self.pathway, self.path[:-1]) if len(self.path) > 1 else self
+
+    def restart(self) -> "Walk":
+        return Walk.start(self.pathway)
+
+    def answers(self) -> list[tuple[Node, int]]:
+        """The questions asked so far with the option chosen at each."""
+        out = []
+        for here, there in zip(self.path, self.path[1:]):
+            node = self.pathway.nodes[here]
+            out.append((node, next(i for i, o in enumerate(node.options) if o.next == there)))
+        return out
+
+    def encode(self) -> str:
+        return self.pathway.id + ":" + ".".join(self.path)
+
+    @classmethod
+    def decode(cls, text: str, pathways: tuple[Pathway, ...]) -> "Walk | None":
+        """The walk `text` describes, or None when the knowledge base has changed under it."""
+        pathway_id, _, rest = text.partition(":")
+        pathway = next((p for p in pathways if p.id == pathway_id), None)
+        path = tuple(rest.split(".")) if rest else ()
+        if pathway is None or not path or path[0] != pathway.start:
+            return None
+        for here, there in zip(path, path[1:]):
+            node = pathway.nodes.get(here)
+            if node is None or there not in {o.next for o in node.options}:
+                return None
+        return cls(pathway, path) if path[-1] in pathway.nodes else None

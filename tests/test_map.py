@@ -1,0 +1,76 @@
+"""The process map is generated from the knowledge base and fits on a phone."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+
+from bot.map.graph import STRONG, MapError, build_graph, render_map
+from conftest import run_cli
+
+TELEGRAM_PHOTO_MAX_BYTES = 10 * 1024 * 1024
+TELEGRAM_PHOTO_MAX_SIDES = 10_000  # width + height
+TELEGRAM_PHOTO_MAX_RATIO = 20
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    return struct.unpack(">II", data[16:24])
+
+
+def assert_sendable_photo(path: Path) -> None:
+    width, height = png_size(path)
+    assert 0 < path.stat().st_size <= TELEGRAM_PHOTO_MAX_BYTES
+    assert width + height <= TELEGRAM_PHOTO_MAX_SIDES
+    assert max(width, height) / min(width, height) <= TELEGRAM_PHOTO_MAX_RATIO
+
+
+def test_the_whole_map_contains_every_actor_and_is_a_sendable_photo(shipped_bot, tmp_path):
+    kb = shipped_bot.kb
+    source = build_graph(kb).source
+    for actor in kb.of_kind("actor"):
+        assert f"cluster_{actor.id}" in source and f"\t{actor.id} [" in source
+    relations = sum(len(e.relations) for e in kb.entries)
+    assert source.count(" -> ") >= relations > 0
+    assert_sendable_photo(render_map(kb, tmp_path / "map.png"))
+
+
+def test_one_actor_is_highlighted_and_the_rest_dimmed(shipped_bot):
+    source = build_graph(shipped_bot.kb, actor="jobbtorg").source
+    jobbtorg = next(line for line in source.splitlines() if line.strip().startswith("jobbtorg ["))
+    assert STRONG in jobbtorg
+    other = next(line for line in source.splitlines() if line.strip().startswith("lss ["))
+    assert STRONG not in other
+
+
+def test_a_pathway_highlights_its_steps_in_order(small_bot, tmp_path):
+    source = build_graph(small_bot.kb, pathway="ny_klient", plan="plan_sip").source
+    assert 'sip -> halso_och_sjukvarden [label="steg 2"' in source
+    assert_sendable_photo(render_map(small_bot.kb, tmp_path / "p.png", pathway="ny_klient"))
+
+
+def test_svg_is_written_too(small_bot, tmp_path):
+    out = render_map(small_bot.kb, tmp_path / "map.svg", actor="socialtjansten")
+    assert out.read_text(encoding="utf-8").lstrip().startswith("<?xml") and "<svg" in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"actor": "nobody"}, "okänd aktör"),
+    ({"pathway": "nowhere"}, "okänd vägledning"),
+    ({"pathway": "ny_klient", "plan": "intyg"}, "ingen plan"),
+])
+def test_unknown_names_are_clear_errors(small_bot, kwargs, message):
+    with pytest.raises(MapError, match=message):
+        build_graph(small_bot.kb, **kwargs)
+
+
+def test_the_map_command_writes_the_file(small_kb_dir, tmp_path):
+    out = tmp_path / "karta.png"
+    result = run_cli("map", "--kb", str(small_kb_dir), "--actor", "socialtjansten", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert_sendable_photo(out)
+    bad = run_cli("map", "--kb", str(small_kb_dir), "--out", str(tmp_path / "karta.gif"))
+    assert bad.returncode == 2 and ".png eller .svg" in bad.stderr
