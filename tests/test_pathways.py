@@ -79,13 +79,13 @@ def test_a_situation_in_free_text_offers_the_pathway(small_bot):
     assert small_bot.ask("Vad gör Försäkringskassan?").pathway is None
 
 
-def _walk_to_every_plan(kb_dir: Path, pathway_id: str, walk: Walk) -> list[tuple[list[str], str]]:
+def _walk_to_every_plan(walk: Walk) -> list[tuple[list[str], str]]:
     """Every sequence of choices from the start to a plan: (choices, plan node)."""
     if walk.finished:
         return [([], walk.node_name)]
     out = []
     for i in range(len(walk.node.options)):
-        for choices, plan in _walk_to_every_plan(kb_dir, pathway_id, walk.choose(i)):
+        for choices, plan in _walk_to_every_plan(walk.choose(i)):
             out.append(([str(i + 1)] + choices, plan))
     return out
 
@@ -93,23 +93,31 @@ def _walk_to_every_plan(kb_dir: Path, pathway_id: str, walk: Walk) -> list[tuple
 def _every_route(kb_dir: Path):
     kb = load_knowledge_base(kb_dir)
     for pathway in kb.pathways:
-        for choices, plan in _walk_to_every_plan(kb_dir, pathway.id, Walk.start(pathway)):
+        for choices, plan in _walk_to_every_plan(Walk.start(pathway)):
             yield pathway, choices, plan
 
 
 @pytest.mark.parametrize("kb_name", ["small", "shipped"])
-def test_every_pathway_is_walked_to_every_plan_in_the_console(kb_name, small_kb_dir, shipped_bot):
+@pytest.mark.parametrize("mode", ["staff", "individual"])
+def test_every_pathway_is_walked_to_every_plan_in_the_console(kb_name, mode, small_kb_dir, shipped_bot):
+    """One console session per mode walks every route of every pathway, starting over between routes."""
     kb_dir = small_kb_dir if kb_name == "small" else shipped_bot.kb.directory
     routes = list(_every_route(kb_dir))
     assert routes, "no pathways"
-    for mode in ("staff", "individual"):
-        for pathway, choices, plan in routes:
-            session = "\n".join(choices + ["q"]) + "\n"
-            result = run_cli("guide", "--kb", str(kb_dir), "--mode", mode, pathway.id, input=session)
-            assert result.returncode == 0, result.stderr
-            first_step = pathway.nodes[plan].plan[0]
-            expected = first_step.do.for_mode(mode).strip().splitlines()[0]
-            assert expected in result.stdout, (pathway.id, choices, plan)
+    lines: list[str] = []
+    for pathway in {p.id: p for p, _, _ in routes}.values():
+        lines.append(f"/guide {pathway.id}")
+        for other, choices, _ in routes:
+            if other.id == pathway.id:
+                lines += choices + ["s"]
+        lines.append("/quit")
+    result = run_cli("chat", "--kb", str(kb_dir), "--mode", mode, input="\n".join(lines + ["/quit"]) + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for pathway, choices, plan in routes:
+        step = pathway.nodes[plan].plan[0]
+        assert step.do.for_mode(mode).strip().splitlines()[0] in out, (pathway.id, choices, plan)
+    assert out.count("Plan:") == len(routes)
 
 
 def test_the_console_guide_goes_back_and_starts_over(small_kb_dir):

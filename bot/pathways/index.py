@@ -11,24 +11,30 @@ import dataclasses
 
 from bot.kb.model import KnowledgeBase
 from bot.kb.schema import Entry
-from bot.matching import ANSWER, Index, Matcher, Thresholds
+from bot.matching import Index, Matcher
 from bot.pathways.schema import Pathway
 
 # Offering a pathway is a side note to the answer, so it needs a clear match.
-OFFER = Thresholds(answer=0.55, margin=0.0, tie=0.0)
+OFFER = 0.55
 
 
 class PathwayFinder:
     def __init__(self, kb: KnowledgeBase):
         self.kb = kb
         stand_ins = tuple(_stand_in(p) for p in kb.pathways)
-        self.matcher = Matcher(Index(dataclasses.replace(kb, entries=stand_ins)), OFFER) if stand_ins else None
+        self.matcher = Matcher(Index(dataclasses.replace(kb, entries=stand_ins))) if stand_ins else None
 
     def find(self, question: str, mode: str = "staff") -> Pathway | None:
+        """The best pathway written for `mode` that fits the question clearly, if any."""
         if self.matcher is None:
             return None
-        match = self.matcher.match(question, mode)
-        return self.kb.pathway(match.entry.id) if match.status == ANSWER and match.entry else None
+        ranked, analysis = self.matcher.rank(question, mode)
+        if not any(t.is_content and t.text in self.matcher.index.postings for t in analysis.terms):
+            return None
+        for candidate in ranked:
+            if candidate.entry.audience in ("both", mode):
+                return self.kb.pathway(candidate.entry.id) if candidate.score >= OFFER else None
+        return None
 
 
 def _stand_in(pathway: Pathway) -> Entry:
