@@ -7,12 +7,18 @@ import re
 import pytest
 
 from bot.evaluation import evaluate, load_items
-from bot.matching.normalize import tokens
 from conftest import FIXTURES
 
 ACTORS = {"forsakringskassan", "arbetsformedlingen", "socialtjansten", "halso_och_sjukvarden",
           "rehabkoordinator", "jobbtorg", "samordningsforbundet"}
-ENGLISH = {"what", "who", "how", "can", "is", "do", "does", "i", "my", "where", "when", "the", "which", "why"}
+ENGLISH = {"what", "who", "how", "can", "is", "are", "do", "does", "my", "where", "when", "the", "which", "why",
+           "should", "to", "of", "get", "help", "a", "an", "about", "with", "me", "if", "have", "not", "for",
+           "happens", "still"}
+
+
+def is_english(question: str) -> bool:
+    """At least two English function words, counted on the words as typed (not folded: "för" is not "for")."""
+    return sum(word in ENGLISH for word in re.findall(r"[a-zåäö]+", question.lower())) >= 2
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +57,7 @@ def test_faq_entries_are_many_with_varied_phrasings(kb):
     assert len(faqs) >= 100
     for entry in faqs:
         assert len(entry.questions) >= 4, entry.id
-        assert any(set(tokens(q)) & ENGLISH and not re.search("[åäö]", q.lower()) for q in entry.questions), \
-            f"{entry.id} has no English phrasing"
+        assert any(is_english(q) for q in entry.questions), f"{entry.id} has no English phrasing"
 
 
 def test_tasks_name_a_responsible_actor(kb):
