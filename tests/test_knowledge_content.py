@@ -86,3 +86,11 @@ def test_historical_glossary_terms_are_marked(kb):
 def test_questions_outside_the_knowledge_base_are_all_refused(shipped_bot):
     result = evaluate(shipped_bot, load_items(FIXTURES / "out_of_scope.yaml"))
     assert result["out_of_scope"]["accuracy"] == 1.0, [i for i in result["items"] if not i["ok"]]
+
+
+def test_answers_speak_of_reports_not_of_our_seed_files(kb):
+    for entry in kb.entries:
+        texts = [entry.answer.staff, entry.answer.individual, entry.title or ""]
+        if entry.answer_en:
+            texts += [entry.answer_en.staff, entry.answer_en.individual]
+        assert not any("seed" in (t or "").lower() for t in texts), entry.id
