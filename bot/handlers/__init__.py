@@ -1,1 +1,58 @@
-"""Telegram handlers: thin translations between Telegram updates and the answering core."""
+"""Telegram handlers, thin: an Update goes to the core (`bot.service.Rehabbot`) and back.
+
+`register` adds them in the order they are tried. Message handlers only see
+new messages (`UpdateType.MESSAGE`): an edited message is not a new question.
+In groups only commands and messages that mention the bot are answered.
+"""
+
+from __future__ import annotations
+
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.handlers import admin, browse, buttons, callbacks, conversation, errors, inline
+
+NEW = filters.UpdateType.MESSAGE
+
+
+def register(app: Application) -> None:
+    commands = [
+        (["start"], conversation.start),
+        (["lage", "mode"], conversation.mode),
+        (["sprak", "language", "lang"], conversation.language),
+        (["hjalp", "help"], conversation.help_command),
+        (["om", "about"], conversation.about),
+        (["aktorer", "actors"], browse.actors),
+        (["insatser", "services"], browse.insatser),
+        (["vemgorvad", "whodoeswhat"], browse.tasks),
+        (["reload"], admin.reload),
+        (["kbinfo"], admin.kbinfo),
+        (["stats"], admin.stats),
+    ]
+    for names, callback in commands:
+        app.add_handler(CommandHandler(names, callback, filters=NEW))
+
+    app.add_handler(CallbackQueryHandler(buttons.on_view, pattern=callbacks.VIEW))
+    app.add_handler(CallbackQueryHandler(buttons.on_open, pattern=callbacks.OPEN))
+    app.add_handler(CallbackQueryHandler(buttons.on_page, pattern=callbacks.PAGE))
+    app.add_handler(CallbackQueryHandler(buttons.on_feedback, pattern=callbacks.FEEDBACK))
+    app.add_handler(CallbackQueryHandler(buttons.on_none_of_these, pattern=callbacks.NONE_OF_THESE))
+    app.add_handler(CallbackQueryHandler(buttons.on_mode, pattern=callbacks.MODE))
+    app.add_handler(CallbackQueryHandler(buttons.on_lang, pattern=callbacks.LANG))
+    app.add_handler(CallbackQueryHandler(buttons.on_noop, pattern=callbacks.NOOP))
+    app.add_handler(CallbackQueryHandler(buttons.on_unknown))
+
+    app.add_handler(InlineQueryHandler(inline.inline_query))
+
+    app.add_handler(MessageHandler(NEW & filters.ChatType.PRIVATE & filters.Document.ALL, admin.document))
+    app.add_handler(MessageHandler(NEW & filters.TEXT & ~filters.COMMAND, conversation.question))
+    # Unknown commands, stickers, photos, empty messages… in a private chat: say what works.
+    app.add_handler(MessageHandler(NEW & filters.ChatType.PRIVATE, conversation.unsupported))
+
+    app.add_error_handler(errors.on_error)

@@ -1,0 +1,231 @@
+"""Admin commands: /reload, a .yaml upload, /kbinfo, /stats. Only for `REHABBOT_ADMIN_IDS`.
+
+A running bot never serves a broken knowledge base: /reload keeps the old
+one when the new one has errors, and an uploaded file is validated together
+with the rest of the directory in a temporary copy before it replaces
+anything. Every attempt, allowed or refused, goes to the audit log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import logging
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from telegram import Update
+
+from bot.handlers import views
+from bot.handlers.common import Context, get_prefs, send, services, user_id
+from bot.kb import read_directory
+from bot.kb.problems import Problem, display_path
+
+logger = logging.getLogger(__name__)
+
+MAX_UPLOAD_KB = 512
+BACKUP_DIR = ".backups"
+_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\.ya?ml$")
+
+Handler = Callable[[Update, Context], Awaitable[None]]
+
+
+def admin_only(action: str) -> Callable[[Handler], Handler]:
+    """Let admins through; refuse anyone else politely and record the attempt."""
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def guarded(update: Update, context: Context) -> None:
+            uid = user_id(update)
+            if services(context).is_admin(uid):
+                await handler(update, context)
+                return
+            logger.warning("refused %s: not an admin", action)
+            await services(context).store.audit(action, uid, "refused", "not an admin")
+            prefs = await get_prefs(update, context)
+            await send(update.effective_message, views.say(prefs.lang, "not_admin"))
+        return guarded
+    return decorate
+
+
+def _split(problems: list[Problem]) -> tuple[list[str], list[str]]:
+    return [str(p) for p in problems if not p.warning], [str(p) for p in problems if p.warning]
+
+
+@admin_only("reload")
+async def reload(update: Update, context: Context) -> None:
+    """/reload: re-read the knowledge directory; on errors list them and keep the old knowledge base."""
+    svc = services(context)
+    prefs = await get_prefs(update, context)
+    async with svc.kb_lock:
+        problems = await asyncio.to_thread(svc.rehabbot.reload)
+    errors, warnings = _split(problems)
+    if errors:
+        await svc.store.audit("reload", user_id(update), "error", f"{len(errors)} fel")
+        html = views.render("problems", prefs.lang, intro=views.texts(prefs.lang)["reload_failed"],
+                            errors=errors, warnings=warnings)
+    else:
+        kb = svc.rehabbot.kb
+        await svc.store.audit("reload", user_id(update), "ok", f"version {kb.version}")
+        html = views.say(prefs.lang, "reload_ok", entries=len(kb.entries), version=kb.version)
+        if warnings:
+            html += "\n\n" + views.render("problems", prefs.lang, intro=views.texts(prefs.lang)["warnings"],
+                                          errors=warnings, warnings=[])
+    await send(update.effective_message, html)
+
+
+@admin_only("kbinfo")
+async def kbinfo(update: Update, context: Context) -> None:
+    """/kbinfo: entries per kind, the last reload, entries past their review date."""
+    svc = services(context)
+    prefs = await get_prefs(update, context)
+    kb = svc.rehabbot.kb
+    past = [{"id": e.id, "reviewed": e.reviewed.isoformat() if e.reviewed else ""}
+            for e in sorted(kb.past_review(svc.review_days), key=lambda e: (e.reviewed, e.id))]
+    html = views.render(
+        "kbinfo", prefs.lang, directory=display_path(svc.rehabbot.directory), version=kb.version,
+        loaded=kb.loaded_at.strftime("%Y-%m-%d %H:%M:%S UTC"), total=len(kb.entries),
+        counts=sorted(kb.counts().items()), store=svc.store.description, days=svc.review_days, past=past)
+    await svc.store.audit("kbinfo", user_id(update), "ok")
+    await send(update.effective_message, html)
+
+
+@admin_only("stats")
+async def stats(update: Update, context: Context) -> None:
+    """/stats [DAYS]: the store's report (default the last 30 days)."""
+    svc = services(context)
+    prefs = await get_prefs(update, context)
+    days = 30
+    if context.args and context.args[0].isdigit() and int(context.args[0]) > 0:
+        days = min(int(context.args[0]), 3650)
+    if not svc.store.available:
+        await send(update.effective_message, views.say(prefs.lang, "stats_nostore"))
+        return
+    report = await svc.store.stats_report(days)
+    await svc.store.audit("stats", user_id(update), "ok" if report is not None else "error")
+    if report is None:
+        await send(update.effective_message, views.say(prefs.lang, "stats_failed"))
+        return
+    await send(update.effective_message, views.render("pre", prefs.lang, text=report))
+
+
+async def document(update: Update, context: Context) -> None:
+    """A file sent to the bot: an admin's .yaml replaces a knowledge file if the whole directory stays valid."""
+    doc = update.effective_message.document
+    name = doc.file_name or ""
+    if not name.lower().endswith((".yaml", ".yml")):
+        prefs = await get_prefs(update, context)
+        key = "upload_only_yaml" if services(context).is_admin(user_id(update)) else "unsupported"
+        await send(update.effective_message, views.say(prefs.lang, key))
+        return
+    await _upload(update, context)
+
+
+@admin_only("upload")
+async def _upload(update: Update, context: Context) -> None:
+    svc = services(context)
+    prefs = await get_prefs(update, context)
+    message = update.effective_message
+    doc = message.document
+    name = Path(doc.file_name or "").name
+    uid = user_id(update)
+    if not _FILE_NAME.match(name):
+        await svc.store.audit("upload", uid, "refused", "bad file name")
+        await send(message, views.say(prefs.lang, "upload_bad_name", name=name))
+        return
+    if (doc.file_size or 0) > MAX_UPLOAD_KB * 1024:
+        await send(message, views.say(prefs.lang, "upload_too_big", max=MAX_UPLOAD_KB))
+        return
+    data = bytes(await (await doc.get_file()).download_as_bytearray())
+    if len(data) > MAX_UPLOAD_KB * 1024:
+        await send(message, views.say(prefs.lang, "upload_too_big", max=MAX_UPLOAD_KB))
+        return
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        await send(message, views.say(prefs.lang, "upload_not_utf8"))
+        return
+    async with svc.kb_lock:
+        outcome = await asyncio.to_thread(replace_file, svc.rehabbot, name, data)
+    T = views.texts(prefs.lang)
+    if outcome.errors:
+        await svc.store.audit("upload", uid, "invalid", f"{name}: {len(outcome.errors)} fel")
+        html = views.render("problems", prefs.lang, intro=T["upload_invalid"].format(name=name),
+                            errors=outcome.errors, warnings=outcome.warnings)
+    elif outcome.failure:
+        await svc.store.audit("upload", uid, "error", f"{name}: {outcome.failure}")
+        html = views.say(prefs.lang, "upload_failed", reason=outcome.failure)
+    else:
+        kb = svc.rehabbot.kb
+        await svc.store.audit("upload", uid, "ok", f"{name} version {kb.version}")
+        html = views.say(prefs.lang, "upload_ok", name=name, entries=len(kb.entries), version=kb.version)
+        html += "\n" + (views.say(prefs.lang, "upload_backup", backup=outcome.backup) if outcome.backup
+                        else views.say(prefs.lang, "upload_new", name=name))
+        if outcome.warnings:
+            html += "\n\n" + views.render("problems", prefs.lang, intro=T["warnings"], errors=outcome.warnings,
+                                          warnings=[])
+    await send(message, html)
+
+
+class Outcome:
+    def __init__(self, errors: list[str] | None = None, warnings: list[str] | None = None,
+                 backup: str = "", failure: str = ""):
+        self.errors, self.warnings = errors or [], warnings or []
+        self.backup, self.failure = backup, failure
+
+
+def replace_file(rehabbot, name: str, data: bytes, now: dt.datetime | None = None) -> Outcome:
+    """Validate `data` as `name` with the rest of the directory; when valid, swap it in with a backup.
+
+    Blocking (runs in a worker thread). Nothing on disk or in memory changes
+    unless the whole directory with the new file is a valid knowledge base.
+    """
+    directory = Path(rehabbot.directory)
+    target = directory / name
+    with tempfile.TemporaryDirectory(prefix="rehabbot-upload-") as tmp:
+        trial = Path(tmp)
+        for file in list(directory.glob("*.yaml")) + list(directory.glob("*.yml")):
+            shutil.copy2(file, trial / file.name)
+        (trial / name).write_bytes(data)
+        kb, problems = read_directory(trial)
+        shown = [_as_in(directory, trial, p) for p in problems]
+    errors, warnings = _split(shown)
+    if kb is None:
+        return Outcome(errors or ["ogiltig kunskapsbas"], warnings)
+    stamp = (now or dt.datetime.now()).strftime("%Y-%m-%dT%H%M%S")
+    backup = ""
+    try:
+        if target.exists():
+            (directory / BACKUP_DIR).mkdir(exist_ok=True)
+            saved = directory / BACKUP_DIR / f"{name}.{stamp}"
+            shutil.copy2(target, saved)
+            backup = f"{BACKUP_DIR}/{saved.name}"
+        staging = directory / f".{name}.uploading"
+        staging.write_bytes(data)
+        os.replace(staging, target)
+    except OSError as exc:
+        return Outcome(failure=exc.strerror or type(exc).__name__)
+    problems = rehabbot.reload()
+    errors, warnings = _split(problems)
+    if errors:  # the directory changed under us: put the old file back
+        if backup:
+            shutil.copy2(directory / backup, target)
+        else:
+            target.unlink(missing_ok=True)
+        return Outcome(errors, warnings)
+    return Outcome(warnings=warnings, backup=backup)
+
+
+def _as_in(directory: Path, trial: Path, problem: Problem) -> Problem:
+    """A problem found in the trial copy, named by the real file the admin knows."""
+    real = display_path(directory)
+    path = problem.path
+    for prefix in {display_path(trial), str(trial), str(trial.resolve())}:
+        if path.startswith(prefix):
+            path = real + path[len(prefix):]
+            break
+    return Problem(path, problem.line, problem.message, problem.warning)

@@ -1,0 +1,29 @@
+"""Browsing without a question: /aktorer, /insatser (paged), /vemgorvad (task → actor)."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.handlers import views
+from bot.handlers.common import Context, get_prefs, send, services
+
+
+async def _list(update: Update, context: Context, list_code: str) -> None:
+    prefs = await get_prefs(update, context)
+    html, markup = views.list_page(services(context).rehabbot.kb, list_code, 0, prefs.lang)
+    await send(update.effective_message, html, markup)
+
+
+async def actors(update: Update, context: Context) -> None:
+    """/aktorer: the actors → an actor card → what they do, don't do, contacts, next steps, insatser."""
+    await _list(update, context, "a")
+
+
+async def insatser(update: Update, context: Context) -> None:
+    """/insatser: the insatskatalog, a page at a time."""
+    await _list(update, context, "i")
+
+
+async def tasks(update: Update, context: Context) -> None:
+    """/vemgorvad: the tasks; each card leads on to the actor responsible."""
+    await _list(update, context, "t")

@@ -1,0 +1,113 @@
+"""Inline buttons: one small handler per kind of `callback_data` (see `callbacks.py`).
+
+Every query is answered (Telegram shows a spinner until it is); data that
+matches no pattern, or names an entry that no longer exists, gets a short
+"this button no longer works" instead of an error.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.handlers import callbacks as cb
+from bot.handlers import views
+from bot.handlers.common import (
+    Context,
+    get_prefs,
+    knows_log,
+    send,
+    services,
+    set_prefs,
+    show,
+    take_privacy_notice,
+    user_id,
+)
+
+
+async def on_view(update: Update, context: Context) -> None:
+    """`v:<id>:<sec>:<ctx>`: an entry, or a part of it, in the same message."""
+    query = update.callback_query
+    found = context.matches[0]
+    svc = services(context)
+    prefs = await get_prefs(update, context)
+    entry = svc.rehabbot.kb.get(found["id"])
+    if entry is None:
+        await query.answer(views.texts(prefs.lang)["entry_gone"])
+        return
+    await query.answer()
+    html, markup = views.entry_message(entry, svc.rehabbot.kb, prefs, found["sec"], found["ctx"])
+    await show(query, html, markup)
+
+
+async def on_open(update: Update, context: Context) -> None:
+    """`o:<id>`: a related entry in a new message, so the answer above stays."""
+    query = update.callback_query
+    svc = services(context)
+    prefs = await get_prefs(update, context)
+    entry = svc.rehabbot.kb.get(context.matches[0]["id"])
+    if entry is None or query.message is None or not hasattr(query.message, "reply_text"):
+        await query.answer(views.texts(prefs.lang)["entry_gone"])
+        return
+    await query.answer()
+    html, markup = views.entry_message(entry, svc.rehabbot.kb, prefs)
+    await send(query.message, html, markup)
+
+
+async def on_page(update: Update, context: Context) -> None:
+    """`p:<list>:<page>`: a page of /aktorer, /insatser or /vemgorvad."""
+    query = update.callback_query
+    found = context.matches[0]
+    prefs = await get_prefs(update, context)
+    await query.answer()
+    html, markup = views.list_page(services(context).rehabbot.kb, found["list"], int(found["page"]), prefs.lang)
+    await show(query, html, markup)
+
+
+async def on_feedback(update: Update, context: Context) -> None:
+    """`fb:<log>:<+|->`: 👍/👎 on an answer this chat was given."""
+    query = update.callback_query
+    found = context.matches[0]
+    prefs = await get_prefs(update, context)
+    T = views.texts(prefs.lang)
+    log_id, uid = int(found["log"]), user_id(update)
+    if uid is None or not knows_log(context, log_id):
+        await query.answer(T["stale"])
+        return
+    saved = await services(context).store.add_feedback(log_id, uid, 1 if found["value"] == "+" else -1)
+    await query.answer(T["thanks"] if saved else T["thanks_unsaved"])
+
+
+async def on_none_of_these(update: Update, context: Context) -> None:
+    """`n:<log>`: none of the suggestions fit → where to turn instead."""
+    query = update.callback_query
+    prefs = await get_prefs(update, context)
+    await query.answer()
+    await show(query, views.render("fallback", prefs.lang, mode=prefs.mode), None)
+
+
+async def on_mode(update: Update, context: Context) -> None:
+    """`m:<s|i>`: staff or individual; the message is redrawn with the choice marked."""
+    query = update.callback_query
+    prefs = await set_prefs(update, context, mode=cb.MODE_CODES[context.matches[0]["mode"]])
+    await query.answer()
+    html, markup = views.settings(prefs, notice=take_privacy_notice(context, prefs))
+    await show(query, html, markup)
+
+
+async def on_lang(update: Update, context: Context) -> None:
+    """`l:<sv|en>`: the language; everything after this comes in it."""
+    query = update.callback_query
+    prefs = await set_prefs(update, context, lang=context.matches[0]["lang"])
+    await query.answer()
+    html, markup = views.settings(prefs, notice=take_privacy_notice(context, prefs))
+    await show(query, html, markup)
+
+
+async def on_noop(update: Update, context: Context) -> None:
+    await update.callback_query.answer()
+
+
+async def on_unknown(update: Update, context: Context) -> None:
+    """Anything else: an old button from an earlier version, or forged data."""
+    prefs = await get_prefs(update, context)
+    await update.callback_query.answer(views.texts(prefs.lang)["stale"])

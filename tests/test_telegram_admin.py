@@ -1,0 +1,161 @@
+"""Admin commands over the fake Bot API: /reload, .yaml uploads, /kbinfo, /stats, refusals."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+try:
+    from tests.fake_bot_api import api, build, polling, store
+except ImportError:
+    from fake_bot_api import api, build, polling, store  # noqa: F401
+
+from bot.handlers.admin import BACKUP_DIR
+from bot.service import Rehabbot
+
+ADMIN, USER = 1001, 2002
+
+NEW_FAQ = """\
+- id: faq_tolk
+  title: Vem bokar tolk?
+  answer: Den myndighet som kallar till mötet bokar och betalar tolken.
+  questions:
+    - Vem bokar tolk till mötet?
+  sources: [Förvaltningslagen 13 §]
+  reviewed: 2026-11-24
+"""
+BROKEN_FAQ = """\
+- id: faq_tolk
+  titel: Vem bokar tolk?
+  answer: Den myndighet som kallar till mötet bokar tolken.
+  related: [finns_inte]
+"""
+
+
+def audit_rows(store) -> list[tuple[str, str]]:
+    with store.store.db.transaction(write=False) as tx:
+        return [tuple(row) for row in tx.all("SELECT action, result FROM audit ORDER BY id")]
+
+
+async def test_admin_commands_are_refused_politely_and_the_attempt_is_logged(api, kb_copy, store):
+    bot = Rehabbot(kb_copy)
+    async with polling(build(api, bot, store, admin_ids={ADMIN})):
+        refusals = [await api.reply_to(USER, command) for command in ("/reload", "/kbinfo", "/stats")]
+        before = len(api.sent(USER))
+        api.send_document(USER, "faq.yaml", NEW_FAQ.encode())
+        upload = await api.next_sent(USER, before)
+    for reply in [*refusals, upload]:
+        assert reply.text == "Det kommandot är bara för administratörer. Försöket har loggats."
+    assert not api.calls_of("getFile")  # a refused file is never even fetched
+    assert audit_rows(store) == [("reload", "refused"), ("kbinfo", "refused"), ("stats", "refused"),
+                                 ("upload", "refused")]
+
+
+async def test_reload_lists_path_line_errors_and_keeps_serving_the_old_knowledge(api, kb_copy, store):
+    bot = Rehabbot(kb_copy)
+    old_version = bot.kb.version
+    faq = kb_copy / "faq.yaml"
+    async with polling(build(api, bot, store, admin_ids={ADMIN})):
+        faq.write_text(faq.read_text(encoding="utf-8") + BROKEN_FAQ, encoding="utf-8")
+        failed = await api.reply_to(ADMIN, "/reload")
+        assert "har fel och laddades inte om" in failed.text and "<pre>" in failed.text
+        errors = re.findall(rf"{re.escape(str(faq))}:(\d+): ", failed.text)
+        assert errors and all(int(line) > 1 for line in errors)
+        assert "titel" in failed.text
+        assert bot.kb.version == old_version
+        still = await api.reply_to(USER, "Vad betyder SGI?")
+        assert "<b>Vad är SGI?</b>" in still.text
+
+        faq.write_text(faq.read_text(encoding="utf-8").replace(BROKEN_FAQ, NEW_FAQ), encoding="utf-8")
+        reloaded = await api.reply_to(ADMIN, "/reload")
+        assert reloaded.text.startswith("Kunskapsbasen är omladdad: 7 poster, version ")
+        new = await api.reply_to(USER, "Vem bokar tolk till mötet?")
+    assert "<b>Vem bokar tolk?</b>" in new.text
+    assert bot.kb.version != old_version
+    assert [row for row in audit_rows(store) if row[0] == "reload"] == [("reload", "error"), ("reload", "ok")]
+
+
+async def test_an_uploaded_yaml_is_validated_with_the_rest_then_swapped_in_with_a_backup(api, kb_copy, store):
+    bot = Rehabbot(kb_copy)
+    faq = kb_copy / "faq.yaml"
+    original = faq.read_bytes()
+    async with polling(build(api, bot, store, admin_ids={ADMIN})):
+        # Invalid: nothing changes, the errors come back naming the real file.
+        before = len(api.sent(ADMIN))
+        api.send_document(ADMIN, "faq.yaml", BROKEN_FAQ.encode())
+        refused = await api.next_sent(ADMIN, before)
+        assert "har fel och har inte sparats" in refused.text
+        assert re.search(rf"{re.escape(str(faq))}:\d+: ", refused.text) and "rehabbot-upload" not in refused.text
+        assert faq.read_bytes() == original and not (kb_copy / BACKUP_DIR).exists()
+        assert api.calls_of("getFile") and api.calls_of("file")  # fetched through the Bot API's file URL
+
+        # Valid: replaces the file, keeps a dated backup, answers from it at once.
+        before = len(api.sent(ADMIN))
+        api.send_document(ADMIN, "faq.yaml", original + b"\n" + NEW_FAQ.encode())
+        saved = await api.next_sent(ADMIN, before)
+        assert "faq.yaml är sparad och inläst: 7 poster" in saved.text
+        backups = list((kb_copy / BACKUP_DIR).iterdir())
+        assert len(backups) == 1 and backups[0].name.startswith("faq.yaml.20")
+        assert backups[0].read_bytes() == original
+        assert f"{BACKUP_DIR}/{backups[0].name}" in saved.text
+        answer = await api.reply_to(USER, "Vem bokar tolk till mötet?")
+        assert "<b>Vem bokar tolk?</b>" in answer.text
+
+        # A new file is added the same way (no backup to keep).
+        before = len(api.sent(ADMIN))
+        api.send_document(ADMIN, "faq_extra.yml", b"- id: faq_extra\n  answer: Extra.\n")
+        added = await api.next_sent(ADMIN, before)
+        assert "faq_extra.yml är en ny fil." in added.text and (kb_copy / "faq_extra.yml").exists()
+
+        # Not a knowledge file, or a name that tries to leave the directory.
+        before = len(api.sent(ADMIN))
+        api.send_document(ADMIN, "notes.txt", b"hello")
+        api.send_document(ADMIN, "..hidden.yaml", NEW_FAQ.encode())
+        await api.wait_for(lambda: len(api.sent(ADMIN)) >= before + 2)
+        assert "Skicka kunskapsfiler som .yaml" in api.sent(ADMIN)[before].text
+        assert "går inte att använda" in api.sent(ADMIN)[before + 1].text
+    assert [r for r in audit_rows(store) if r[0] == "upload"] == [
+        ("upload", "invalid"), ("upload", "ok"), ("upload", "ok"), ("upload", "refused")]
+
+
+async def test_kbinfo_and_stats(api, kb_copy, store):
+    bot = Rehabbot(kb_copy)
+    async with polling(build(api, bot, store, admin_ids={ADMIN})):
+        await api.reply_to(USER, "Vad betyder SGI?")
+        await api.reply_to(USER, "xyzzy qwerty")
+        info = await api.reply_to(ADMIN, "/kbinfo")
+        stats = await api.reply_to(ADMIN, "/stats 7")
+        help_text = await api.reply_to(ADMIN, "/hjalp")
+    assert f"<code>{bot.kb.version}</code>" in info.text
+    assert "Aktör (actor): 3" in info.text and "<b>Poster:</b> 6" in info.text
+    assert "Poster som inte granskats på 365 dagar" in info.text and "sqlite" in info.text
+    assert stats.text.startswith("<pre>Statistik för de senaste 7 dagarna")
+    assert "Frågor: 2" in stats.text
+    assert "/reload" in help_text.text  # admins see their commands in /hjalp
+
+
+async def test_stats_without_a_database_says_so(api, kb_copy):
+    async with polling(build(api, Rehabbot(kb_copy), admin_ids={ADMIN})):
+        stats = await api.reply_to(ADMIN, "/stats")
+        info = await api.reply_to(ADMIN, "/kbinfo")
+    assert stats.text == "Statistik finns inte eftersom ingen databas är ansluten."
+    assert "ingen (frågor och återkoppling sparas inte)" in info.text
+
+
+async def test_admins_get_their_command_list_in_their_own_chat(api, kb_copy):
+    api.chat(ADMIN)  # the admin has written to the bot before
+    async with polling(build(api, Rehabbot(kb_copy), admin_ids={ADMIN, 3003})):
+        pass
+    scoped = {c.params["scope"]["chat_id"]: c for c in api.calls_of("setMyCommands", ok=False) if "scope" in c.params}
+    assert {c["command"] for c in scoped[ADMIN].params["commands"]} >= {"reload", "kbinfo", "stats", "start"}
+    assert "chat not found" in scoped[3003].fault  # never wrote to the bot: harmless, logged
+
+
+def test_replace_file_never_touches_disk_when_invalid(kb_copy: Path):
+    from bot.handlers.admin import replace_file
+    bot = Rehabbot(kb_copy)
+    snapshot = {p.name: p.read_bytes() for p in kb_copy.iterdir()}
+    outcome = replace_file(bot, "insatser.yaml", b"- id: [not, an, id]\n")
+    assert any(e.startswith(f"{kb_copy / 'insatser.yaml'}:1: ") for e in outcome.errors)
+    assert all(e.startswith(str(kb_copy)) for e in outcome.errors)  # named as the admin knows them
+    assert {p.name: p.read_bytes() for p in kb_copy.iterdir()} == snapshot
