@@ -46,6 +46,7 @@ from telegram.request import HTTPXRequest
 from bot.config import review_age_days
 
 if TYPE_CHECKING:
+    from bot.handlers.maps import MapCache
     from bot.service import Rehabbot
 
 logger = logging.getLogger(__name__)
@@ -196,9 +197,15 @@ class Services:
     admin_ids: frozenset[int] = frozenset()
     review_days: int = field(default_factory=review_age_days)
     kb_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    maps: MapCache = field(default_factory=lambda: _map_cache())  # the process maps drawn so far
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.admin_ids
+
+
+def _map_cache() -> MapCache:
+    from bot.handlers.maps import MapCache  # not at import time: the handlers import this module's types
+    return MapCache()
 
 
 class RehabApplication(Application):

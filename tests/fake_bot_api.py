@@ -11,6 +11,9 @@ polling loop (or its real webhook server). The fake:
 * checks what Telegram checks: Telegram HTML (allowed tags, nesting, entities),
   4,096 characters per message, `callback_data` of 1–64 bytes, "message is not
   modified" when an edit changes nothing, unknown chats and methods;
+* takes photos (`sendPhoto` as a multipart upload) and checks Telegram's photo
+  limits (10 MB, width + height at most 10,000, ratio at most 20, a caption
+  of at most 1,024 characters); the picture is kept in `Call.files["photo"]`;
 * injects faults per method: an HTTP status (500 …), 429 with `retry_after`,
   or a dropped connection.
 
@@ -26,6 +29,7 @@ import contextlib
 import itertools
 import json
 import re
+import struct
 import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable
@@ -103,6 +107,24 @@ def check_text(text: Any, parse_mode: str | None) -> str:
     return plain
 
 
+def png_size(data: bytes) -> tuple[int, int]:
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or len(data) < 24:
+        raise BadRequest("Bad Request: IMAGE_PROCESS_FAILED")
+    return struct.unpack(">II", data[16:24])
+
+
+def check_photo(data: bytes | None) -> tuple[int, int]:
+    """(width, height) of an uploaded PNG, or BadRequest as Telegram's sendPhoto would answer."""
+    if not data:
+        raise BadRequest("Bad Request: there is no photo in the request")
+    if len(data) > 10 * 1024 * 1024:
+        raise BadRequest("Bad Request: file is too big")
+    width, height = png_size(data)
+    if not width or not height or width + height > 10_000 or max(width, height) / min(width, height) > 20:
+        raise BadRequest("Bad Request: PHOTO_INVALID_DIMENSIONS")
+    return width, height
+
+
 def check_markup(markup: Any) -> None:
     if markup is None:
         return
@@ -129,6 +151,10 @@ class Call:
     @property
     def text(self) -> str:
         return self.params.get("text", "")
+
+    @property
+    def caption(self) -> str:
+        return self.params.get("caption", "")
 
     @property
     def chat_id(self) -> int | None:
@@ -186,6 +212,7 @@ class FakeBotApi:
         self.pushed_at: dict[int, float] = {}
         self.webhook: dict[str, Any] = {}
         self.files: dict[str, bytes] = {}
+        self.photos: dict[int, list[Call]] = defaultdict(list)  # photos the bot sent, per chat
         self.chats: dict[int, dict[str, Any]] = {}
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._updates: deque[dict[str, Any]] = deque()
@@ -476,6 +503,8 @@ class FakeBotApi:
         plain = check_text(params.get("text"), params.get("parse_mode"))
         check_markup(params.get("reply_markup"))
         old = self.messages[key]
+        if "photo" in old:
+            raise BadRequest("Bad Request: there is no text in the message to edit")
         if old.get("_html") == params.get("text") and old.get("reply_markup") == params.get("reply_markup"):
             raise BadRequest("Bad Request: message is not modified: specified new message content and reply "
                              "markup are exactly the same as a current content and reply markup of the message")
@@ -514,6 +543,31 @@ class FakeBotApi:
         chat = self._chat_of(params)
         return {"message_id": next(self._message_ids), "date": int(time.time()), "chat": chat,
                 "from": self.bot_user, "document": {"file_id": "sent", "file_unique_id": "sent"}}
+
+    async def _api_sendPhoto(self, params, files, call):
+        chat = self._chat_of(params)
+        width, height = check_photo(files.get("photo"))
+        caption = params.get("caption")
+        plain = ""
+        if caption:
+            plain = parse_html(caption) if (params.get("parse_mode") or "").upper() == "HTML" else caption
+            if utf16_len(plain) > 1024:
+                raise BadRequest("Bad Request: message caption is too long")
+        check_markup(params.get("reply_markup"))
+        file_id = f"photo{next(self._ids)}"
+        self.files[file_id] = files["photo"]
+        message = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": chat,
+                   "from": self.bot_user, "photo": [{"file_id": file_id, "file_unique_id": f"u{file_id}",
+                                                     "width": width, "height": height,
+                                                     "file_size": len(files["photo"])}]}
+        if plain:
+            message["caption"] = plain
+        if params.get("reply_markup"):
+            message["reply_markup"] = params["reply_markup"]
+        self.messages[(chat["id"], message["message_id"])] = {**message, "_html": caption}
+        call.params["_message_id"] = message["message_id"]
+        self.photos[chat["id"]].append(call)
+        return message
 
     async def _api_sendChatAction(self, params, files, call):
         self._chat_of(params)

@@ -52,6 +52,16 @@ def test_a_pathway_highlights_its_steps_in_order(small_bot, tmp_path):
     assert_sendable_photo(render_map(small_bot.kb, tmp_path / "p.png", pathway="ny_klient"))
 
 
+def test_plan_steps_sit_on_nodes_of_the_map_never_on_bare_ids(shipped_bot):
+    """A step whose entry is not drawn (a task, an faq) sits at its actor instead."""
+    import re
+    for pathway in shipped_bot.kb.pathways:
+        source = build_graph(shipped_bot.kb, pathway=pathway.id).source
+        declared = set(re.findall(r"^\t+(\w+) \[", source, re.MULTILINE))
+        ends = {name for pair in re.findall(r"(\w+) -> (\w+)", source) for name in pair}
+        assert ends <= declared, (pathway.id, ends - declared)
+
+
 def test_svg_is_written_too(small_bot, tmp_path):
     out = render_map(small_bot.kb, tmp_path / "map.svg", actor="socialtjansten")
     assert out.read_text(encoding="utf-8").lstrip().startswith("<?xml") and "<svg" in out.read_text(encoding="utf-8")

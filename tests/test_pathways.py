@@ -8,7 +8,7 @@ import pytest
 
 from bot.kb import check_directory, load_knowledge_base
 from bot.pathways.graph import plans
-from bot.pathways.walk import Walk
+from bot.pathways.walk import Walk, shape_key
 from bot.service import Rehabbot
 from conftest import run_cli
 
@@ -69,6 +69,21 @@ def test_a_walk_survives_encoding_and_rejects_a_changed_pathway(small_bot):
     assert Walk.decode(walk.encode(), small_bot.kb.pathways) == walk
     assert Walk.decode("ny_klient:intyg.plan_fk", small_bot.kb.pathways) is None  # not a real step
     assert Walk.decode("gone:intyg", small_bot.kb.pathways) is None
+
+
+def test_a_walk_is_its_choices_and_the_shape_key_tells_a_restructured_pathway(small_bot, kb_copy):
+    pathway = small_bot.kb.pathway("ny_klient")
+    walk = Walk.start(pathway).choose(0).choose(1)
+    assert walk.choices == (0, 1) and Walk.start(pathway).choices == ()
+    assert Walk.follow(pathway, walk.choices) == walk
+    assert Walk.follow(pathway, (2,)) is None and Walk.follow(pathway, (1, 0)) is None  # no such option; past a plan
+    copy = Rehabbot(kb_copy).kb.pathway("ny_klient")
+    assert len(shape_key(pathway)) == 6 and shape_key(copy) == shape_key(pathway)
+    plant(kb_copy / "pathways.yaml", "Finns ett aktuellt läkarintyg?", "Finns ett läkarintyg?")
+    assert shape_key(Rehabbot(kb_copy).kb.pathway("ny_klient")) == shape_key(pathway)  # wording only
+    plant(kb_copy / "pathways.yaml", "next: plan_sip}", "next: plan_fk}")
+    plant(kb_copy / "pathways.yaml", "{label: Nej, next: plan_fk}", "{label: Nej, next: plan_sip}")
+    assert shape_key(Rehabbot(kb_copy).kb.pathway("ny_klient")) != shape_key(pathway)  # options swapped
 
 
 def test_a_situation_in_free_text_offers_the_pathway(small_bot):

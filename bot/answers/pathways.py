@@ -56,11 +56,13 @@ def walk_view(walk: Walk, kb: KnowledgeBase, mode: str, lang: str) -> WalkView:
         actor = kb.get(step.actor)
         who = (L["person_individual"] if mode == "individual" else L["person_staff"]) if step.actor == PERSON \
             else (actor.title_in(lang) if actor else step.actor)
-        contact = ""
-        if actor and actor.contacts:
-            c = actor.contacts[0]
-            contact = ", ".join(x for x in (c.role or c.name, c.phone, c.url) if x)
         entry = kb.get(step.entry)
+        # The actor's contact; for a step of the individual's own, the contact of the entry it links to.
+        contacts = (actor.contacts if actor else ()) or (entry.contacts if entry else ())
+        contact = ""
+        if contacts:
+            c = contacts[0]
+            contact = ", ".join(x for x in (c.role or c.name, c.phone, c.url) if x)
         view.steps.append(StepView(
             who=who, do=_text(step.do, step.do_en, mode, lang),
             bring=(step.bring_en if lang == "en" and step.bring_en else step.bring) or "",

@@ -16,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers import admin, browse, buttons, callbacks, conversation, errors, inline
+from bot.handlers import admin, browse, buttons, callbacks, conversation, errors, inline, maps, pathways
 
 NEW = filters.UpdateType.MESSAGE
 
@@ -31,6 +31,8 @@ def register(app: Application) -> None:
         (["aktorer", "actors"], browse.actors),
         (["insatser", "services"], browse.insatser),
         (["vemgorvad", "whodoeswhat"], browse.tasks),
+        (["vagledning", "guide"], pathways.command),
+        (["karta", "map"], maps.command),
         (["reload"], admin.reload),
         (["kbinfo"], admin.kbinfo),
         (["stats"], admin.stats),
@@ -46,6 +48,12 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(buttons.on_mode, pattern=callbacks.MODE))
     app.add_handler(CallbackQueryHandler(buttons.on_lang, pattern=callbacks.LANG))
     app.add_handler(CallbackQueryHandler(buttons.on_noop, pattern=callbacks.NOOP))
+    app.add_handler(CallbackQueryHandler(pathways.on_walk, pattern=callbacks.WALK))
+    app.add_handler(CallbackQueryHandler(pathways.on_plan, pattern=callbacks.PLAN))
+    app.add_handler(CallbackQueryHandler(pathways.on_walk_new, pattern=callbacks.WALK_NEW))
+    app.add_handler(CallbackQueryHandler(pathways.on_list, pattern=callbacks.WALK_LIST))
+    app.add_handler(CallbackQueryHandler(pathways.on_cancel, pattern=callbacks.WALK_CANCEL))
+    app.add_handler(CallbackQueryHandler(maps.on_map, pattern=callbacks.MAP))
     app.add_handler(CallbackQueryHandler(buttons.on_unknown))
 
     app.add_handler(InlineQueryHandler(inline.inline_query))

@@ -21,14 +21,30 @@ handler acts on it. Entry ids are at most 32 characters of ``[a-z0-9_]``
 ``m:<s|i>``             mode: staff / individual
 ``l:<sv|en>``           language
 ``_``                   does nothing (the page counter)
+``g:<pw>:<key>:<ch>``   guided pathway ``pw`` walked by the choices ``ch``
+                        (one character per question: the option taken,
+                        ``0``–``9``, ``a``–``z``), shown in this message;
+                        ``key`` is the pathway's `shape_key`, so a button
+                        from before a restructuring is refused, not misread
+``gs:<pw>:<key>:<ch>``  send the finished plan as one message to forward
+``gm:<pw>:<key>:<ch>``  the finished plan on the process map (a photo)
+``gn:<pw>``             start pathway ``pw`` in a new message (the offer
+                        under an answer, which stays)
+``gl``                  the list of pathways, in this message
+``gx``                  cancel the walk
+``k:<a|p>:<id>``        the process map with actor / pathway ``id`` marked
 =====================  =====================================================
 
-The longest, ``v:`` + 32 + ``:x:`` + 19 digits, is 56 bytes.
+The longest entry button, ``v:`` + 32 + ``:x:`` + 19 digits, is 56 bytes. A
+walk carries its whole state, so it survives a restart of the bot with or
+without a database and every message's buttons stay true to that message;
+``gs:`` + 24 + ``:`` + 6 + ``:`` fits 29 questions in 64 bytes.
 """
 
 from __future__ import annotations
 
 import re
+import string
 
 MAX_BYTES = 64
 
@@ -50,7 +66,17 @@ MODE = re.compile(r"^m:(?P<mode>[si])$")
 LANG = re.compile(r"^l:(?P<lang>sv|en)$")
 NOOP = re.compile(r"^_$")
 
-ALL = (VIEW, OPEN, PAGE, FEEDBACK, NONE_OF_THESE, MODE, LANG, NOOP)
+_PATHWAY = r"[a-z0-9_]{1,24}"
+_WALK = rf"(?P<id>{_PATHWAY}):(?P<key>[0-9a-f]{{6}}):(?P<choices>[0-9a-z]{{0,56}})"
+WALK = re.compile(rf"^g:{_WALK}$")
+PLAN = re.compile(rf"^g(?P<act>[sm]):{_WALK}$")
+WALK_NEW = re.compile(rf"^gn:(?P<id>{_PATHWAY})$")
+WALK_LIST = re.compile(r"^gl$")
+WALK_CANCEL = re.compile(r"^gx$")
+MAP = re.compile(rf"^k:(?P<kind>[ap]):(?P<id>{_ID})$")
+
+ALL = (VIEW, OPEN, PAGE, FEEDBACK, NONE_OF_THESE, MODE, LANG, NOOP, WALK, PLAN, WALK_NEW, WALK_LIST,
+       WALK_CANCEL, MAP)
 
 
 def view(entry_id: str, section: str = "", ctx: str = "") -> str:
@@ -82,6 +108,35 @@ def lang(code: str) -> str:
 
 
 NOOP_DATA = "_"
+WALK_LIST_DATA = "gl"
+WALK_CANCEL_DATA = "gx"
+
+_CHOICE_DIGITS = string.digits + string.ascii_lowercase  # the option taken at a question, 0–35
+SEND_PLAN, MAP_PLAN = "s", "m"
+
+
+def choices_code(choices: tuple[int, ...] | list[int]) -> str:
+    if any(not 0 <= c < len(_CHOICE_DIGITS) for c in choices):
+        raise ValueError(f"a question with more than {len(_CHOICE_DIGITS)} options cannot be a button")
+    return "".join(_CHOICE_DIGITS[c] for c in choices)
+
+
+def parse_choices(code: str) -> tuple[int, ...]:
+    return tuple(_CHOICE_DIGITS.index(c) for c in code)
+
+
+def walk(pathway_id: str, key: str, choices: tuple[int, ...] | list[int], action: str = "") -> str:
+    """A step of a walk (``action`` ``''``), or what to do with its plan (`SEND_PLAN`, `MAP_PLAN`)."""
+    return _checked(f"g{action}:{pathway_id}:{key}:{choices_code(choices)}")
+
+
+def walk_new(pathway_id: str) -> str:
+    return _checked(f"gn:{pathway_id}")
+
+
+def map_of(kind: str, target_id: str) -> str:
+    """``kind`` ``a`` (an actor) or ``p`` (a pathway)."""
+    return _checked(f"k:{kind}:{target_id}")
 
 
 def log_context(log_id: int | None) -> str:

@@ -96,8 +96,9 @@ async def show(query: CallbackQuery, html: str, markup: Markup = None) -> None:
             # Tapping the button of what is already shown: nothing to change, nothing wrong.
             if "not modified" in reason:
                 return
-            # A message too old to edit (or gone): show it anew instead.
-            if message is None or not ("can't be edited" in reason or "not found" in reason):
+            # A message too old to edit, gone, or a photo (no text to edit): show it anew instead.
+            if message is None or not ("can't be edited" in reason or "not found" in reason
+                                       or "no text in the message" in reason):
                 raise
     if message is not None:
         await send(message, html, markup)

@@ -17,18 +17,22 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.answers import render_entry
+from bot.answers.pathways import render_pathway_list, render_walk, walk_view
 from bot.answers.render import entry_view, labels
 from bot.config import LANGS, MODES
 from bot.handlers import callbacks as cb
 from bot.kb.model import KnowledgeBase
 from bot.kb.schema import Entry
 from bot.matching import ANSWER, SUGGEST
+from bot.pathways.schema import Pathway
+from bot.pathways.walk import Walk, shape_key
 
 FORMAT = "telegram"
 MAX_MESSAGE = 4096  # Telegram's limit for one message's text
 PAGE_SIZE = 8
 RELATED_BUTTONS = 3
 GIST_CHARS = 320
+SHORT_OPTION = 14  # options this short ("Ja", "Nej", "Vet inte") sit side by side
 
 Markup = InlineKeyboardMarkup | None
 
@@ -126,21 +130,27 @@ def notice(lang: str, found: frozenset[str] | set[str] = frozenset(), privacy: b
 # -- answers -----------------------------------------------------------------
 
 def reply_view(reply: Any, kb: KnowledgeBase, prefs: Prefs, log_id: int | None) -> tuple[str, Markup]:
-    """The answer to a question: `reply` is the core's `Reply`, rendered with fmt="telegram"."""
+    """The answer to a question: `reply` is the core's `Reply`, rendered with fmt="telegram".
+
+    When a guided pathway fits the question, the core has put its offer last in
+    the text; its button starts the walk in a new message, so the answer stays.
+    """
     match, text = reply.match, reply.text.strip()
+    offer = [button(texts(prefs.lang)["btn_start_pathway"], cb.walk_new(reply.pathway.id))] \
+        if reply.pathway is not None else []
     if match.status == ANSWER and match.entry is not None:
-        return text, answer_keyboard(match.entry, kb, prefs.lang, log_id)
+        return text, answer_keyboard(match.entry, kb, prefs.lang, log_id, offer=offer)
     if match.status == SUGGEST:
         ctx = cb.log_context(log_id)
         rows = [[button(e.title_in(prefs.lang), cb.view(e.id, "", ctx))] for e in match.suggestions]
         rows.append([button(labels()[prefs.lang]["none_of_these"], cb.none_of_these(log_id))])
-        return text, keyboard(rows)
-    return text, None
+        return text, keyboard(rows + [offer])
+    return text, keyboard([offer])
 
 
 def answer_keyboard(entry: Entry, kb: KnowledgeBase, lang: str, log_id: int | None,
-                    shown: str = "") -> Markup:
-    """Under an answer: next steps and contacts, related entries, 👍/👎 when it was logged."""
+                    shown: str = "", offer: list[InlineKeyboardButton] | None = None) -> Markup:
+    """Under an answer: next steps and contacts, related entries, a pathway offered, 👍/👎 when it was logged."""
     T, ctx = texts(lang), cb.log_context(log_id)
     rows: list[list[InlineKeyboardButton]] = []
     if shown:
@@ -150,6 +160,7 @@ def answer_keyboard(entry: Entry, kb: KnowledgeBase, lang: str, log_id: int | No
     if not shown:
         rows += [[button(f"↗ {e.title_in(lang)}", cb.open_entry(e.id))]
                  for e in related_entries(entry, kb)[:RELATED_BUTTONS]]
+    rows.append(offer or [])
     if log_id:
         rows.append([button(T["btn_up"], cb.feedback(log_id, True)),
                      button(T["btn_down"], cb.feedback(log_id, False))])
@@ -264,6 +275,71 @@ def list_page(kb: KnowledgeBase, list_code: str, page_number: int, lang: str) ->
             else button("·", cb.NOOP_DATA)])
     html = render("list", lang, title=texts(lang)[LIST_TITLES[list_code]], page=page_number, pages=pages)
     return html, keyboard(rows)
+
+
+# -- guided pathways (/vagledning) --------------------------------------------
+
+def pathways_for(kb: KnowledgeBase, mode: str) -> list[Pathway]:
+    """The pathways written for `mode` (or for both), in the knowledge base's order."""
+    return [p for p in kb.pathways if p.audience in ("both", mode)]
+
+
+def pathway_list(kb: KnowledgeBase, prefs: Prefs, notice: str = "") -> tuple[str, Markup]:
+    """/vagledning: the pathways for the user's mode, numbered, and a button for each."""
+    offered = pathways_for(kb, prefs.mode)
+    if not offered:
+        return say(prefs.lang, "pathways_none"), None
+    html = render_pathway_list(offered, prefs.mode, prefs.lang, FORMAT)
+    rows = [[button(f"{number}. {p.title_in(prefs.lang)}", walk_data(Walk.start(p)))]
+            for number, p in enumerate(offered, 1)]
+    return (f"{notice}\n\n{html}" if notice else html), keyboard(rows)
+
+
+def walk_data(walk: Walk, action: str = "") -> str:
+    """The button that shows `walk` (or, with an action, sends or maps its plan): its whole state."""
+    return cb.walk(walk.pathway.id, shape_key(walk.pathway), walk.choices, action)
+
+
+def walk_message(walk: Walk, kb: KnowledgeBase, prefs: Prefs) -> tuple[str, Markup]:
+    """One step of a walk: the question with its options as buttons, or the plan and what to do with it.
+
+    Below either: ◀ back (from the first question: to the list), ↺ start over,
+    and ✖ cancel while questions remain.
+    """
+    T, lang = texts(prefs.lang), prefs.lang
+    html = render_walk(walk, kb, prefs.mode, lang, FORMAT)
+    rows: list[list[InlineKeyboardButton]] = []
+    if not walk.finished:
+        options = [button(o.label_en if lang == "en" and o.label_en else o.label, walk_data(walk.choose(i)))
+                   for i, o in enumerate(walk.node.options)]
+        if all(len(b.text) <= SHORT_OPTION for b in options):
+            rows += [options[i:i + 2] for i in range(0, len(options), 2)]
+        else:
+            rows += [[b] for b in options]
+    else:
+        rows += [[button(T["btn_send_plan"], walk_data(walk, cb.SEND_PLAN))],
+                 [button(T["btn_plan_map"], walk_data(walk, cb.MAP_PLAN))]]
+        linked = (kb.get(e) for e in dict.fromkeys(s.entry for s in walk.node.plan if s.entry))
+        rows += [[button(f"↗ {e.title_in(lang)}", cb.open_entry(e.id))] for e in linked if e is not None]
+    first = len(walk.path) == 1
+    nav = [button(T["btn_back"], cb.WALK_LIST_DATA if first else walk_data(walk.back()))]
+    if not first:
+        nav.append(button(T["btn_restart"], walk_data(walk.restart())))
+    if not walk.finished:
+        nav.append(button(T["btn_cancel"], cb.WALK_CANCEL_DATA))
+    rows.append(nav)
+    return html, keyboard(rows)
+
+
+def plan_message(walk: Walk, kb: KnowledgeBase, prefs: Prefs, bot: str | None) -> str:
+    """The finished plan as a message of its own (no buttons), to forward to a colleague.
+
+    Situation, the answers given, then each step: who, what to do, what to
+    bring, the contact, and the entry as a link that opens it in the bot.
+    """
+    v = walk_view(walk, kb, prefs.mode, prefs.lang)
+    reviewed = walk.pathway.reviewed.isoformat() if walk.pathway.reviewed else ""
+    return render("pathway_plan", prefs.lang, v=v, bot=bot or "", reviewed=reviewed)
 
 
 # -- splitting ---------------------------------------------------------------

@@ -33,6 +33,7 @@ LANE_COLOURS = ["#e3f2fd", "#fff3e0", "#e8f5e9", "#fce4ec", "#ede7f6", "#e0f7fa"
 DIM = "#bdbdbd"
 STRONG = "#c62828"
 MAX_LABEL = 22
+DPI = 96  # the PNG resolution; a channel with a size limit may render smaller
 
 
 class MapError(ValueError):
@@ -89,15 +90,17 @@ def build_graph(kb: KnowledgeBase, actor: str | None = None, pathway: str | None
                 raise MapError(f"'{plan}' är ingen plan i vägledningen {pathway}")
             plan_nodes = [found.nodes[plan]]
         focus = set()
+        on_map = {e.id for e in _nodes_of(kb)}
         for node in plan_nodes:
-            sequence = [s.entry or s.actor for s in node.plan]
+            # A step sits at its entry when that is on the map (an insats, an actor), else at its actor.
+            sequence = [s.entry if s.entry in on_map else s.actor for s in node.plan]
             steps.append(sequence)
             focus.update(sequence)
             focus.update(s.actor for s in node.plan)
 
     graph = graphviz.Digraph("rehabiliteringskarta", format="png")
     graph.attr(rankdir="LR", fontname="DejaVu Sans", fontsize="20", labelloc="t", newrank="true",
-               nodesep="0.25", ranksep="0.6", dpi="96", compound="true", pad="0.3",
+               nodesep="0.25", ranksep="0.6", dpi=str(DPI), compound="true", pad="0.3",
                label="Vem gör vad? Processkarta" if lang == "sv" else "Who does what? Process map")
     graph.attr("node", shape="box", style="rounded,filled", fontname="DejaVu Sans", fontsize="14",
                fillcolor="white", margin="0.15,0.08")
@@ -147,6 +150,17 @@ def build_graph(kb: KnowledgeBase, actor: str | None = None, pathway: str | None
     return graph
 
 
+def render_bytes(kb: KnowledgeBase, fmt: str = "png", actor: str | None = None, pathway: str | None = None,
+                 plan: str | None = None, lang: str = "sv", dpi: int | None = None) -> bytes:
+    """The map as PNG or SVG bytes (`dpi` overrides the default resolution of a PNG)."""
+    if fmt not in ("png", "svg"):
+        raise MapError(f"kartan kan skrivas som .png eller .svg, inte '{fmt}'")
+    graph = build_graph(kb, actor, pathway, plan, lang)
+    if dpi is not None:
+        graph.attr(dpi=str(dpi))
+    return graph.pipe(format=fmt)
+
+
 def render_map(kb: KnowledgeBase, out: str | Path, actor: str | None = None, pathway: str | None = None,
                plan: str | None = None, lang: str = "sv") -> Path:
     """Write the map to `out`; the format (png or svg) follows the file name."""
@@ -154,8 +168,7 @@ def render_map(kb: KnowledgeBase, out: str | Path, actor: str | None = None, pat
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in ("png", "svg"):
         raise MapError(f"kartan kan skrivas som .png eller .svg, inte '{out.suffix or out.name}'")
-    graph = build_graph(kb, actor, pathway, plan, lang)
-    data = graph.pipe(format=fmt)
+    data = render_bytes(kb, fmt, actor, pathway, plan, lang)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     return out

@@ -4,10 +4,19 @@ The state is just the list of nodes visited, so "back" is dropping the last
 one and "start over" is keeping the first. It encodes to a short string,
 which lets a chat channel keep it in persisted conversation data and survive
 a restart.
+
+Shorter still, a walk is the option taken at each question (`choices`):
+with the pathway, that is the whole walk (`follow`), small enough for the
+64 bytes of a Telegram button. `shape_key` fingerprints the pathway's shape,
+so a walk written down as option numbers can tell when the pathway has been
+restructured under it (new or reordered options would otherwise silently
+lead somewhere else); edits of wording leave the key unchanged.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.pathways.schema import Node, Pathway
@@ -55,6 +64,21 @@ class Walk:
             out.append((node, next(i for i, o in enumerate(node.options) if o.next == there)))
         return out
 
+    @property
+    def choices(self) -> tuple[int, ...]:
+        """The option taken (0-based) at each question so far; `follow` walks them again."""
+        return tuple(chosen for _, chosen in self.answers())
+
+    @classmethod
+    def follow(cls, pathway: Pathway, choices: Iterable[int]) -> "Walk | None":
+        """The walk that takes `choices` from the start, or None when they do not fit the pathway."""
+        walk = cls.start(pathway)
+        for index in choices:
+            if walk.finished or not 0 <= index < len(walk.node.options):
+                return None
+            walk = walk.choose(index)
+        return walk
+
     def encode(self) -> str:
         return self.pathway.id + ":" + ".".join(self.path)
 
@@ -71,3 +95,10 @@ class Walk:
             if node is None or there not in {o.next for o in node.options}:
                 return None
         return cls(pathway, path) if path[-1] in pathway.nodes else None
+
+
+def shape_key(pathway: Pathway) -> str:
+    """Six hex digits that change when the pathway's nodes or the targets and order of its options do."""
+    shape = "|".join([pathway.id, pathway.start] + [
+        f"{name}>{','.join(o.next for o in node.options)}" for name, node in sorted(pathway.nodes.items())])
+    return hashlib.blake2s(shape.encode("utf-8"), digest_size=3).hexdigest()
