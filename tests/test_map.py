@@ -49,6 +49,7 @@ def test_one_actor_is_highlighted_and_the_rest_dimmed(shipped_bot):
 def test_a_pathway_highlights_its_steps_in_order(small_bot, tmp_path):
     source = build_graph(small_bot.kb, pathway="ny_klient", plan="plan_sip").source
     assert 'sip -> halso_och_sjukvarden [label="steg 2"' in source
+    assert 'label="1 · Samordnad' in source and 'label="2 · Hälso- och' in source
     assert_sendable_photo(render_map(small_bot.kb, tmp_path / "p.png", pathway="ny_klient"))
 
 
@@ -60,6 +61,12 @@ def test_plan_steps_sit_on_nodes_of_the_map_never_on_bare_ids(shipped_bot):
         declared = set(re.findall(r"^\t+(\w+) \[", source, re.MULTILINE))
         ends = {name for pair in re.findall(r"(\w+) -> (\w+)", source) for name in pair}
         assert ends <= declared, (pathway.id, ends - declared)
+
+
+def test_several_plans_are_highlighted_without_tangled_step_arrows(small_bot):
+    source = build_graph(small_bot.kb, pathway="ny_klient").source
+    assert "steg 2" not in source and " · " not in source
+    assert STRONG in next(line for line in source.splitlines() if line.strip().startswith("sip ["))
 
 
 def test_svg_is_written_too(small_bot, tmp_path):

@@ -97,6 +97,16 @@ def build_graph(kb: KnowledgeBase, actor: str | None = None, pathway: str | None
             steps.append(sequence)
             focus.update(sequence)
             focus.update(s.actor for s in node.plan)
+        # The order of the steps is drawn for one plan only: several overlaid would be a tangle.
+        steps = steps if len(steps) == 1 else []
+    numbers: dict[str, list[str]] = {}
+    for sequence in steps:
+        for number, node_id in enumerate(sequence, 1):
+            numbers.setdefault(node_id, []).append(str(number))
+
+    def label(node_id: str, title: str) -> str:
+        """The title, led by the step numbers that happen here: "1, 4 · Socialtjänsten"."""
+        return (", ".join(numbers[node_id]) + " · " if node_id in numbers else "") + title
 
     graph = graphviz.Digraph("rehabiliteringskarta", format="png")
     graph.attr(rankdir="LR", fontname="DejaVu Sans", fontsize="20", labelloc="t", newrank="true",
@@ -128,9 +138,9 @@ def build_graph(kb: KnowledgeBase, actor: str | None = None, pathway: str | None
                 if focus is not None:
                     attrs = {**attrs, "color": STRONG, "penwidth": "3"} if shown(entry.id) else \
                         {"fontcolor": DIM, "color": DIM}
-                sub.node(entry.id, _wrap(entry.title_in(lang)), **attrs)
-    if any(PERSON in s for s in steps):
-        graph.node(PERSON, PERSON_LABEL[lang], shape="ellipse", color=STRONG, penwidth="3")
+                sub.node(entry.id, _wrap(label(entry.id, entry.title_in(lang))), **attrs)
+    if focus is not None and PERSON in focus:
+        graph.node(PERSON, label(PERSON, PERSON_LABEL[lang]), shape="ellipse", color=STRONG, penwidth="3")
 
     ids = {e.id for e in entries}
     labels = RELATION_LABELS[lang]
