@@ -285,11 +285,11 @@ class FakeBotApi:
 
     @staticmethod
     def user(user_id: int, language_code: str = "sv") -> dict[str, Any]:
-        return {"id": user_id, "is_bot": False, "first_name": f"User{user_id}", "language_code": language_code}
+        return {"id": user_id, "is_bot": False, "first_name": "Testperson", "language_code": language_code}
 
     def chat(self, user_id: int, chat_id: int | None = None) -> dict[str, Any]:
         if chat_id is None or chat_id == user_id:
-            chat = {"id": user_id, "type": "private", "first_name": f"User{user_id}"}
+            chat = {"id": user_id, "type": "private", "first_name": "Testperson"}
         else:
             chat = {"id": chat_id, "type": "supergroup", "title": "Rehabgruppen"}
         self.chats[chat["id"]] = chat
@@ -354,6 +354,10 @@ class FakeBotApi:
     def calls_of(self, method: str, chat_id: int | None = None, ok: bool = True) -> list[Call]:
         return [c for c in self.calls if c.method == method and (chat_id is None or c.chat_id == chat_id)
                 and (not ok or not c.fault)]
+
+    def sent_texts(self) -> list[str]:
+        """The text of every message the bot sent, in order."""
+        return [call.text for call in self.calls_of("sendMessage")]
 
     def sent(self, chat_id: int) -> list[Call]:
         """Messages the bot sent to a chat (successful sendMessage calls), in order."""

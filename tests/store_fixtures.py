@@ -1,4 +1,4 @@
-"""Fixtures shared by the store tests: real databases and a fake Bot API.
+"""Fixtures shared by the store tests: real databases and the fake Bot API.
 
 Every store test runs twice, against a SQLite file and against a real
 PostgreSQL server (``REHABBOT_TEST_DATABASE_URL``, set up by
@@ -14,21 +14,22 @@ Import the fixtures by name in a test module:
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
-import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 
 from bot.store import Store, open_store
+
+try:
+    from tests.fake_bot_api import FakeBotApi
+except ImportError:
+    from fake_bot_api import FakeBotApi
 
 PG_ENV = "REHABBOT_TEST_DATABASE_URL"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -161,111 +162,11 @@ def raw_sqlite_bytes(url: str) -> bytes:
 # -- a fake Telegram Bot API on 127.0.0.1 --------------------------------------
 
 
-class FakeBotApi:
-    """Just enough of the Bot API for PTB's Application: getMe and sendMessage.
-
-    Runs an HTTP server on the loopback interface; PTB talks to it through
-    ``base_url``. Every call is recorded in :attr:`calls`.
-    """
-
-    TOKEN = "123456:TEST-TOKEN"
-    BOT_ID = 123456
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self._message_id = 1000
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:  # keep test output quiet
-                pass
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode("utf-8")
-                ctype = self.headers.get("Content-Type", "")
-                if "json" in ctype:
-                    params = json.loads(body or "{}")
-                else:
-                    params = {k: v[0] for k, v in parse_qs(body).items()}
-                method = self.path.rsplit("/", 1)[-1]
-                result = api.answer(method, params)
-                payload = json.dumps({"ok": True, "result": result}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/bot"
-
-    def answer(self, method: str, params: dict[str, Any]) -> Any:
-        self.calls.append((method, params))
-        if method == "getMe":
-            return {
-                "id": self.BOT_ID,
-                "is_bot": True,
-                "first_name": "Rehabbot",
-                "username": "rehabbot_test_bot",
-                "can_join_groups": False,
-                "can_read_all_group_messages": False,
-                "supports_inline_queries": True,
-            }
-        if method == "sendMessage":
-            self._message_id += 1
-            return {
-                "message_id": self._message_id,
-                "date": int(time.time()),
-                "chat": {"id": int(params["chat_id"]), "type": "private"},
-                "from": {"id": self.BOT_ID, "is_bot": True, "first_name": "Rehabbot"},
-                "text": params.get("text", ""),
-            }
-        return True
-
-    def sent_texts(self) -> list[str]:
-        return [params.get("text", "") for method, params in self.calls if method == "sendMessage"]
-
-    def start(self) -> FakeBotApi:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
 @pytest.fixture
-def fake_bot_api() -> Iterator[FakeBotApi]:
-    api = FakeBotApi().start()
-    yield api
-    api.stop()
-
-
-_update_id = 0
-
-
-def message_update(user_id: int, text: str, *, chat_id: int | None = None) -> dict[str, Any]:
-    """A Bot API ``Update`` carrying a private text message (a command if it starts with /)."""
-    global _update_id
-    _update_id += 1
-    message: dict[str, Any] = {
-        "message_id": _update_id,
-        "date": int(time.time()),
-        "chat": {"id": chat_id if chat_id is not None else user_id, "type": "private"},
-        "from": {"id": user_id, "is_bot": False, "first_name": "Test"},
-        "text": text,
-    }
-    if text.startswith("/"):
-        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
-    return {"update_id": _update_id, "message": message}
+async def fake_bot_api() -> AsyncIterator[FakeBotApi]:
+    """The suite's fake Bot API server (tests/fake_bot_api.py), started for one test."""
+    async with FakeBotApi() as api:
+        yield api
 
 
 def log_many(url: str, instance: str, count: int, threads: int, start: Any) -> list[int]:

@@ -28,11 +28,11 @@ from bot.store.persistence import StorePersistence
 
 try:
     from tests.store_fixtures import (  # noqa: F401
-        FakeBotApi, dump_database, fake_bot_api, message_update, pg_schema_url, pg_url, store_url,
+        FakeBotApi, dump_database, fake_bot_api, pg_schema_url, pg_url, store_url,
     )
 except ImportError:
     from store_fixtures import (  # noqa: F401
-        FakeBotApi, dump_database, fake_bot_api, message_update, pg_schema_url, pg_url, store_url,
+        FakeBotApi, dump_database, fake_bot_api, pg_schema_url, pg_url, store_url,
     )
 
 MODE, LANG = range(2)
@@ -69,7 +69,7 @@ def build_app(api: FakeBotApi, store: Store) -> Application:
 
     app = (
         Application.builder()
-        .token(api.TOKEN)
+        .token(api.token)
         .base_url(api.base_url)
         .updater(None)
         .persistence(StorePersistence(store))
@@ -90,8 +90,8 @@ def build_app(api: FakeBotApi, store: Store) -> Application:
     return app
 
 
-async def send(app: Application, user_id: int, text: str) -> None:
-    await app.process_update(Update.de_json(message_update(user_id, text), app.bot))
+async def send(app: Application, api: FakeBotApi, user_id: int, text: str) -> None:
+    await app.process_update(Update.de_json(api.text_update(user_id, text), app.bot))
 
 
 @pytest.mark.asyncio
@@ -99,9 +99,9 @@ async def test_conversation_and_data_survive_a_restart(fake_bot_api: FakeBotApi,
     store = open_store(store_url, env={})
     app = build_app(fake_bot_api, store)
     async with app:
-        await send(app, USER, "/installningar")
-        await send(app, USER, "individual")
-        await send(app, OTHER_USER, "/installningar")
+        await send(app, fake_bot_api, USER, "/installningar")
+        await send(app, fake_bot_api, USER, "individual")
+        await send(app, fake_bot_api, OTHER_USER, "/installningar")
     store.close()
     assert fake_bot_api.sent_texts()[-1] == "Välj läge: staff eller individual"
 
@@ -109,10 +109,10 @@ async def test_conversation_and_data_survive_a_restart(fake_bot_api: FakeBotApi,
     store = open_store(store_url, env={})
     app = build_app(fake_bot_api, store)
     async with app:
-        await send(app, USER, "en")  # answered in state LANG: the state survived
+        await send(app, fake_bot_api, USER, "en")  # answered in state LANG: the state survived
         reply = fake_bot_api.sent_texts()[-1]
         assert reply == "Klart: läge individual, språk en, startad här: ja, starter totalt: 2"
-        await send(app, OTHER_USER, "staff")  # OTHER_USER is still in state MODE
+        await send(app, fake_bot_api, OTHER_USER, "staff")  # OTHER_USER is still in state MODE
         assert fake_bot_api.sent_texts()[-1] == "Välj språk: sv eller en"
     assert store.get_settings(USER) == {"mode": "individual", "lang": "en"}
     store.close()
@@ -123,9 +123,9 @@ async def test_conversation_and_data_survive_a_restart(fake_bot_api: FakeBotApi,
     app = build_app(fake_bot_api, store)
     sent_before = len(fake_bot_api.sent_texts())
     async with app:
-        await send(app, USER, "sv")
+        await send(app, fake_bot_api, USER, "sv")
         assert len(fake_bot_api.sent_texts()) == sent_before
-        await send(app, OTHER_USER, "sv")
+        await send(app, fake_bot_api, OTHER_USER, "sv")
         assert fake_bot_api.sent_texts()[-1].startswith("Klart: läge staff, språk sv")
     store.close()
 

@@ -27,12 +27,12 @@ from bot.store.redact import redact
 
 try:
     from tests.store_fixtures import (  # noqa: F401
-        FakeBotApi, dump_database, fake_bot_api, message_update, pg_schema_url, pg_url,
+        FakeBotApi, dump_database, fake_bot_api, pg_schema_url, pg_url,
         raw_sqlite_bytes, store_url,
     )
 except ImportError:
     from store_fixtures import (  # noqa: F401
-        FakeBotApi, dump_database, fake_bot_api, message_update, pg_schema_url, pg_url,
+        FakeBotApi, dump_database, fake_bot_api, pg_schema_url, pg_url,
         raw_sqlite_bytes, store_url,
     )
 
@@ -91,7 +91,7 @@ async def test_no_table_or_log_line_holds_the_personal_data(fake_bot_api: FakeBo
 
     app = (
         Application.builder()
-        .token(fake_bot_api.TOKEN)
+        .token(fake_bot_api.token)
         .base_url(fake_bot_api.base_url)
         .updater(None)
         .persistence(StorePersistence(store))
@@ -101,7 +101,7 @@ async def test_no_table_or_log_line_holds_the_personal_data(fake_bot_api: FakeBo
     try:
         async with app:
             for question in QUESTIONS:
-                await app.process_update(Update.de_json(message_update(USER, question), app.bot))
+                await app.process_update(Update.de_json(fake_bot_api.text_update(USER, question), app.bot))
         await asyncio.to_thread(store.audit, "upload", USER, "refused", QUESTIONS[2])
     finally:
         store.close()
