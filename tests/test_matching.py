@@ -78,3 +78,11 @@ def test_a_repaired_typo_is_less_certain_than_the_exact_word(matcher):
 def test_the_index_only_scores_entries_sharing_a_term(matcher):
     postings = matcher.index.postings["finsamteam"]
     assert {matcher.index.entries[int(p)].id for p in postings.docs} == {"finsamteam"}
+
+
+def test_a_plain_faq_entry_without_title_or_questions_can_be_answered():
+    from pathlib import Path
+    directory = Path(__file__).parent / "fixtures" / "faq_minimal"
+    match = Matcher(Index(load_knowledge_base(directory))).match("Var står lösenordet till nätverket?")
+    assert match.status == ANSWER and match.entry.id == "wifi"
+    assert Matcher(Index(load_knowledge_base(directory))).match("Hur förnyar jag mitt pass?").status == FALLBACK

@@ -75,7 +75,9 @@ class QueryAnalyzer:
         self.vocabulary = vocabulary
         self.phrases = phrases
         by_length: dict[int, list[str]] = {}
-        for word in vocabulary:
+        # Sorted: rapidfuzz keeps the first of equally good typo repairs, and a set's order
+        # changes with Python's string hashing from one process to the next.
+        for word in sorted(vocabulary):
             if len(word) >= 4 and not word.startswith("~"):
                 by_length.setdefault(len(word), []).append(word)
         self._by_length = by_length

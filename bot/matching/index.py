@@ -78,6 +78,8 @@ class Index:
             for term, rows in collected.items()}
         self.analyzer = QueryAnalyzer(set(self.postings) | self.phrases.vocabulary, self.phrases)
         self.phrase_texts = [self._phrases_of(entry) for entry in self.entries]
+        # A plain FAQ entry (the contract's minimal format) has no title or example question.
+        self.has_examples = [bool(entry.title or entry.questions) for entry in self.entries]
 
     def _phrases_of(self, entry: Entry) -> list[ExamplePhrase]:
         """The entry's title and example questions, each as plain text and idf-weighted terms."""

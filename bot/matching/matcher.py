@@ -44,6 +44,7 @@ class Weights:
     coverage: float = 0.40
     headline: float = 0.25
     phrase: float = 0.35
+    bare: float = 0.6  # confidence per unit of coverage for an entry with no title and no example question
     audience: float = 0.92  # factor for an entry written for the other audience
     meaning: float = 0.8  # share of shared meaning (vs. wording) in the phrase similarity
 
@@ -73,6 +74,12 @@ class Match:
         return self.candidates[0].score if self.candidates else 0.0
 
 
+def _contains(docs: np.ndarray, pos: int) -> bool:
+    """Whether the sorted posting list `docs` holds `pos`: a binary search, not a scan."""
+    i = int(np.searchsorted(docs, pos))
+    return i < len(docs) and int(docs[i]) == pos
+
+
 class Matcher:
     def __init__(self, index: Index, thresholds: Thresholds | None = None, weights: Weights | None = None):
         self.index = index
@@ -95,6 +102,8 @@ class Matcher:
             importance[term.text] = max(term.importance, importance.get(term.text, 0.0))
         for term, weight in terms.items():
             postings = index.postings.get(term)
+            if postings is None and importance[term] < 1.0:
+                continue  # a question word the knowledge base never uses says nothing either way
             idf = index.idf.get(term, index.max_idf)
             # Measured against what the term would count if typed exactly: a repaired typo covers less.
             total += importance[term] * idf
@@ -116,6 +125,7 @@ class Matcher:
         k = min(self.thresholds.candidates, index.size)
         top = np.argpartition(-lexical, k - 1)[:k] if k < index.size else np.arange(index.size)
         ranked = []
+        hits = [(t, p.docs) for t in terms if (p := index.postings.get(t)) is not None]
         for pos in top:
             pos = int(pos)
             phrase = self._phrase(query, query_mass, analysis, pos) if covered[pos] > 0 else 0.0
@@ -123,10 +133,14 @@ class Matcher:
                      "phrase": phrase, "bm25": float(bm25[pos])}
             score = (weights.coverage * parts["coverage"] + weights.headline * parts["headline"]
                      + weights.phrase * phrase)
+            if not index.has_examples[pos]:
+                # Nothing to compare the wording with, so headline and phrase say nothing:
+                # coverage alone sets the confidence (measured on SweFAQ: see bench/REPORT.md).
+                score = weights.bare * parts["coverage"]
             entry = index.entries[pos]
             if entry.audience != "both" and entry.audience != mode:
                 score *= weights.audience
-            matched = tuple(t for t in terms if (p := index.postings.get(t)) is not None and pos in p.docs)
+            matched = tuple(t for t, docs in hits if _contains(docs, pos))
             ranked.append(self._candidate(pos, min(max(score, 0.0), 1.0), parts, matched))
         ranked.sort(key=lambda c: (-c.score, -c.parts.get("bm25", 0.0), c.entry.id))
         return ranked, analysis
