@@ -1,13 +1,11 @@
 """Walking a pathway: where the user is, and how they move.
 
 The state is just the list of nodes visited, so "back" is dropping the last
-one and "start over" is keeping the first. It encodes to a short string,
-which lets a chat channel keep it in persisted conversation data and survive
-a restart.
+one and "start over" is keeping the first.
 
-Shorter still, a walk is the option taken at each question (`choices`):
-with the pathway, that is the whole walk (`follow`), small enough for the
-64 bytes of a Telegram button. `shape_key` fingerprints the pathway's shape,
+Written down, a walk is the option taken at each question (`choices`): with
+the pathway, that is the whole walk (`follow`), small enough for the 64
+bytes of a Telegram button, so a walk survives a restart of the bot. `shape_key` fingerprints the pathway's shape,
 so a walk written down as option numbers can tell when the pathway has been
 restructured under it (new or reordered options would otherwise silently
 lead somewhere else); edits of wording leave the key unchanged.
@@ -78,23 +76,6 @@ class Walk:
                 return None
             walk = walk.choose(index)
         return walk
-
-    def encode(self) -> str:
-        return self.pathway.id + ":" + ".".join(self.path)
-
-    @classmethod
-    def decode(cls, text: str, pathways: tuple[Pathway, ...]) -> "Walk | None":
-        """The walk `text` describes, or None when the knowledge base has changed under it."""
-        pathway_id, _, rest = text.partition(":")
-        pathway = next((p for p in pathways if p.id == pathway_id), None)
-        path = tuple(rest.split(".")) if rest else ()
-        if pathway is None or not path or path[0] != pathway.start:
-            return None
-        for here, there in zip(path, path[1:]):
-            node = pathway.nodes.get(here)
-            if node is None or there not in {o.next for o in node.options}:
-                return None
-        return cls(pathway, path) if path[-1] in pathway.nodes else None
 
 
 def shape_key(pathway: Pathway) -> str:
