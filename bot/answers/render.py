@@ -22,9 +22,6 @@ from bot.kb.schema import PERSON, Contact, Entry
 from bot.matching.matcher import ANSWER, SUGGEST, Match
 from bot.pathways.schema import Pathway
 
-FORMATS = ("text", "telegram")
-MODES = ("staff", "individual")
-LANGS = ("sv", "en")
 
 
 @lru_cache(maxsize=1)

@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 # Telegram's limits for a photo (sendPhoto): 10 MB, width + height at most 10,000 pixels.
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_PHOTO_SIDES = 10_000
-FIT_SIDES = 9_000  # a larger map is drawn again at a lower resolution, with a margin
+FIT_SIDES = MAX_PHOTO_SIDES - 1_000  # a larger map is drawn again at a lower resolution, with a margin
 CACHE_SIZE = 32
 FILE_NAME = "processkarta.png"
 
