@@ -11,6 +11,8 @@ import pytest
 from bot.map.graph import STRONG, MapError, build_graph, render_map
 from conftest import run_cli
 
+pytestmark = pytest.mark.graphviz
+
 TELEGRAM_PHOTO_MAX_BYTES = 10 * 1024 * 1024
 TELEGRAM_PHOTO_MAX_SIDES = 10_000  # width + height
 TELEGRAM_PHOTO_MAX_RATIO = 20

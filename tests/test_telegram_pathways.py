@@ -139,6 +139,7 @@ def test_karta_finds_an_actor_or_a_pathway_by_name(shipped_bot, text, expected):
     assert find_target(shipped_bot.kb, text) == expected
 
 
+@pytest.mark.graphviz
 async def test_the_map_cache_draws_each_picture_once_per_knowledge_base_version(small_bot):
     drawn = []
 
@@ -266,6 +267,7 @@ async def test_a_walk_goes_on_after_a_restart_of_the_bot(api, small_bot, store, 
     assert back.text == second.text
 
 
+@pytest.mark.graphviz
 async def test_the_finished_plan_is_sent_as_one_message_and_shown_on_the_map(api, small_bot):
     async with polling(build(api, small_bot)) as app:
         first = await api.reply_to(USER, f"/vagledning {SMALL}")
@@ -287,6 +289,7 @@ async def test_the_finished_plan_is_sent_as_one_message_and_shown_on_the_map(api
     assert [c.params["action"] for c in api.calls_of("sendChatAction")] == ["upload_photo"]
 
 
+@pytest.mark.graphviz
 async def test_an_answer_offers_the_pathway_that_fits_and_it_opens_below(api, shipped_bot):
     question = "vad gör jag med en ny klient som saknar SGI"
     expected = shipped_bot.ask(question, "staff", "sv", fmt="telegram")
@@ -313,6 +316,7 @@ async def test_an_answer_offers_the_pathway_that_fits_and_it_opens_below(api, sh
     assert not nothing.buttons  # no pathway fits: no offer
 
 
+@pytest.mark.graphviz
 async def test_karta_sends_the_map_and_marks_an_actor_or_a_pathway(api, small_bot):
     async with polling(build(api, small_bot)) as app:
         whole = await api.after("sendPhoto", lambda: api.send_text(USER, "/karta"))
