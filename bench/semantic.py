@@ -31,9 +31,10 @@ from bench.quality import Progress, answer_id, load_swefaq, write_faq_directory
 from bot.evaluation import EvalItem
 from bot.kb.model import KnowledgeBase
 from bot.matching import ANSWER, FALLBACK, Index, Matcher
+from bot.matching.semantic import WEIGHT, SemanticReranker, entry_texts
 from bot.service import Rehabbot
 
-RERANK_WEIGHT = 2.0
+RERANK_WEIGHT = WEIGHT
 RRF_K = 60
 
 
@@ -57,22 +58,23 @@ def install_size_mib(module: Any) -> float:
 
 
 class EntryEmbeddings:
-    """Per entry: the best similarity of a question to its titles, questions and answer."""
+    """Per entry: the best similarity of a question to its titles, questions and answer: the texts
+    and prefixes of the integrated re-ranker (`bot.matching.semantic.entry_texts`)."""
 
     def __init__(self, model: Any, kb: KnowledgeBase):
         self.size = len(kb.entries)
-        questions, owner = [], []
+        questions, owner, answers = entry_texts(kb)
         self.row_of: dict[tuple[int, int], int] = {}  # (entry position, example question number) → row
+        row = 0
         for pos, entry in enumerate(kb.entries):
-            for number, text in enumerate((entry.title, entry.title_en, *entry.questions)):
+            row += bool(entry.title) + bool(entry.title_en)
+            for number, text in enumerate(entry.questions):
                 if text:
-                    if number >= 2:
-                        self.row_of[(pos, number - 2)] = len(questions)
-                    questions.append(text)
-                    owner.append(pos)
+                    self.row_of[(pos, number)] = row
+                    row += 1
         self.owner = np.array(owner, dtype=np.int64)
         self.questions = model.query(questions) if questions else np.zeros((0, 384), dtype=np.float32)
-        self.answers = model.passage([e.answer.staff or e.answer.individual or e.id for e in kb.entries])
+        self.answers = model.passage(answers)
 
     def similarity(self, query: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
         """Per entry; `keep` masks out example questions (held out of their entry)."""
@@ -89,8 +91,7 @@ def rerank(candidates: list, similarity: np.ndarray, positions: dict[str, int], 
         sem_order = sorted(candidates, key=lambda c: -similarity[positions[c.entry.id]])
         semantic = {c.entry.id: r for r, c in enumerate(sem_order)}
         return sorted(candidates, key=lambda c: -(1 / (RRF_K + lexical[c.entry.id]) + 1 / (RRF_K + semantic[c.entry.id])))
-    top = max((similarity[positions[c.entry.id]] for c in candidates), default=0.0)
-    return sorted(candidates, key=lambda c: -(c.score + RERANK_WEIGHT * (similarity[positions[c.entry.id]] - top)))
+    return SemanticReranker.rerank(candidates, similarity, positions)  # the integrated formula
 
 
 def run(args: argparse.Namespace, bot: Rehabbot, items: list[EvalItem], progress: Progress) -> dict[str, Any]:
@@ -140,8 +141,8 @@ def run(args: argparse.Namespace, bot: Rehabbot, items: list[EvalItem], progress
         "dev_top3": round(sum(s >= cut.value and any(right(i, e) for e in top) for i, s, top in alone if i.expect) / n_in, 3),
         "dev_out_of_scope": round(sum(s < cut.value for i, s, _ in alone if not i.expect) / n_out, 3),
         "cutoff": round(cut.value, 4)})
-    matcher = bot.snapshot.matcher
-    thresholds = matcher.thresholds
+    thresholds = bot.snapshot.matcher.thresholds
+    matcher = Matcher(bot.snapshot.index, thresholds)  # lexical only, whether or not `bot` re-ranks
     for row, how in ((rows[0], None), (rows[2], "linear"), (rows[3], "rrf")):
         top1 = top3 = out_ok = 0
         for item, q in zip(items, query_vectors):
@@ -195,7 +196,7 @@ def run(args: argparse.Namespace, bot: Rehabbot, items: list[EvalItem], progress
         with tempfile.TemporaryDirectory(prefix="swefaq-e5-") as tmp:
             per_category = {}
             for category, answers in progress(categories.items(), "semantic · SweFAQ answers", len(categories)):
-                cat_bot = Rehabbot(write_faq_directory(answers, Path(tmp) / f"category_{category}"))
+                cat_bot = Rehabbot(write_faq_directory(answers, Path(tmp) / f"category_{category}"), semantic=False)
                 per_category[category] = (cat_bot, EntryEmbeddings(model, cat_bot.kb))
             questions = model.query([i.question for i in sw_items])
             for item, q in zip(sw_items, questions):

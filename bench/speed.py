@@ -90,7 +90,7 @@ def _percentile(values: list[float], q: float) -> float:
 def measure_size(directory: Path, questions: list[tuple[str, str]], repeats: int,
                  progress: Progress = no_progress, label: str = "") -> dict[str, Any]:
     started = time.perf_counter()
-    bot = Rehabbot(directory)  # loading and indexing, as the bot starts
+    bot = Rehabbot(directory, semantic=False)  # loading and indexing, as the bot starts (targets: lexical)
     startup_s = time.perf_counter() - started
     kb = bot.kb
     builders = _builders(kb)

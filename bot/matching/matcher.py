@@ -14,6 +14,7 @@ tuned in one place against the evaluation set.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -21,6 +22,9 @@ from rapidfuzz import fuzz
 from bot.kb.schema import Entry
 from bot.matching.analyze import Analysis
 from bot.matching.index import Index
+
+if TYPE_CHECKING:
+    from bot.matching.semantic import SemanticReranker
 
 ANSWER, SUGGEST, FALLBACK = "answer", "suggest", "fallback"
 
@@ -81,10 +85,15 @@ def _contains(docs: np.ndarray, pos: int) -> bool:
 
 
 class Matcher:
-    def __init__(self, index: Index, thresholds: Thresholds | None = None, weights: Weights | None = None):
+    def __init__(self, index: Index, thresholds: Thresholds | None = None, weights: Weights | None = None,
+                 semantic: SemanticReranker | None = None):
         self.index = index
         self.thresholds = thresholds or Thresholds()
         self.weights = weights or Weights()
+        # Optional (bot.matching.semantic): re-orders the candidates once its embeddings are ready;
+        # until then, or without it, matching is purely lexical.
+        self.semantic = semantic
+        self._positions = {entry.id: pos for pos, entry in enumerate(index.entries)}
 
     def rank(self, question: str, mode: str = "staff") -> tuple[list[Candidate], Analysis]:
         index, weights = self.index, self.weights
@@ -146,21 +155,53 @@ class Matcher:
         return ranked, analysis
 
     def match(self, question: str, mode: str = "staff") -> Match:
+        """The lexical ranking decides answer / suggest / fallback; the semantic re-ranker, when
+        ready, only re-orders the candidates (so which entry is answered or offered)."""
         ranked, analysis = self.rank(question, mode)
         t = self.thresholds
-        shown = tuple(ranked[: t.shown])
         knows_something = any(term.is_content and term.text in self.index.postings for term in analysis.terms)
-        if not ranked or not knows_something or ranked[0].score < t.suggest:
-            return Match(FALLBACK, question, shown, (), analysis)
+        if not knows_something and ranked:
+            return self._foreign(question, ranked, analysis)
+        if not ranked:
+            return Match(FALLBACK, question, (), (), analysis)
         best = ranked[0]
         runner_up = ranked[1] if len(ranked) > 1 else None
         lead = best.score - runner_up.score if runner_up is not None else 1.0
         close = ((lead < t.tie or (lead < t.margin and best.score < t.sure))
                  and runner_up is not None and not self._same_subject(best.entry, runner_up.entry))
+        similarity = self.semantic.similarity(question) if self.semantic is not None else None
+        if similarity is not None:  # the order only: the decision above and below is on lexical scores
+            ranked = self.semantic.rerank(ranked, similarity, self._positions)
+        shown = tuple(ranked[: t.shown])
+        if best.score < t.suggest:
+            return Match(FALLBACK, question, shown, (), analysis)
         if best.score >= t.answer and not close:
             return Match(ANSWER, question, shown, (), analysis)
         offered = tuple(c.entry for c in ranked[: t.suggestions] if c.score >= t.suggest)
         return Match(SUGGEST, question, shown, offered, analysis)
+
+    def _foreign(self, question: str, ranked: list[Candidate], analysis: Analysis) -> Match:
+        """No word of the question is known to the knowledge base (another language, or nothing
+        we cover): fallback, unless the semantic model finds entries close enough in meaning to
+        offer as suggestions (never an answer)."""
+        from bot.matching.semantic import FOREIGN_SUGGEST
+
+        t = self.thresholds
+        similarity = self.semantic.similarity(question) if self.semantic is not None else None
+        if similarity is None:
+            return Match(FALLBACK, question, tuple(ranked[: t.shown]), (), analysis)
+        order = np.argsort(-similarity, kind="stable")[: t.shown]
+        lexical = {c.entry.id: c for c in ranked}
+        candidates = []
+        for pos in order:
+            entry, semantic = self.index.entries[int(pos)], float(similarity[pos])
+            known = lexical.get(entry.id)
+            candidates.append(Candidate(entry, known.score, {**known.parts, "semantic": semantic}, known.matched)
+                              if known else self._candidate(int(pos), 0.0, {"semantic": semantic}, ()))
+        candidates = tuple(candidates)
+        if float(similarity[order[0]]) < FOREIGN_SUGGEST:
+            return Match(FALLBACK, question, candidates, (), analysis)
+        return Match(SUGGEST, question, candidates, tuple(c.entry for c in candidates[: t.suggestions]), analysis)
 
     def _candidate(self, pos: int, score: float, parts: dict[str, float], matched: tuple[str, ...]) -> Candidate:
         return Candidate(self.index.entries[pos], round(score, 4), parts, matched)

