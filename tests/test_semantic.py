@@ -199,3 +199,14 @@ def test_cli_ask_json_explain_with_the_reranker(tmp_path: Path) -> None:
     assert data["status"] == SUGGEST and data["entry"] is None
     assert "semantic" in data["explain"]["candidates"][0]["parts"]
     assert list((tmp_path / "rehabbot").glob("semantic-*.npz"))  # the one-shot CLI waited and cached
+
+
+def test_old_cache_files_are_pruned(small_kb, tmp_path: Path) -> None:
+    for number in range(semantic.KEEP + 4):
+        old = tmp_path / f"semantic-old{number:02d}.npz"
+        old.write_bytes(b"x")
+        os.utime(old, (1_000_000 + number, 1_000_000 + number))
+    built = SemanticReranker(small_kb, model=CountingE5(), cache=tmp_path, background=False)
+    left = sorted(f.name for f in tmp_path.glob("semantic-*.npz"))
+    assert len(left) == semantic.KEEP and built.cache_file.name in left
+    assert "semantic-old00.npz" not in left and f"semantic-old{semantic.KEEP + 3:02d}.npz" in left

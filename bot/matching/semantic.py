@@ -53,6 +53,7 @@ WEIGHT = 2.0  # chosen on SweFAQ dev (bench/semantic.py)
 # tests/fixtures/multilingual.yaml (Arabic, Persian, Somali, English; in and out of scope): see bench/REPORT.md.
 FOREIGN_SUGGEST = 0.88
 BATCH = 16  # texts per model call while building: short calls keep the lock free for questions
+KEEP = 16  # cache files kept (~3 MB each for the shipped knowledge base); older versions are pruned
 
 
 def enabled(env: dict[str, str] | None = None) -> bool:
@@ -108,6 +109,13 @@ def _digest(*parts: Sequence[str]) -> str:
             h.update(b"\0")
         h.update(b"\1")
     return h.hexdigest()
+
+
+def _prune(directory: Path) -> None:
+    """Keep the `KEEP` most recently written cache files: each knowledge-base version leaves one."""
+    files = sorted(directory.glob("semantic-*.npz"), key=lambda f: f.stat().st_mtime, reverse=True)
+    for old in files[KEEP:]:
+        old.unlink(missing_ok=True)
 
 
 class SemanticReranker:
@@ -213,6 +221,7 @@ class SemanticReranker:
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
+            _prune(self.cache_file.parent)
         except OSError as exc:  # a read-only home: work without the cache
             log.warning("could not write the semantic cache %s: %s", self.cache_file, exc)
 
