@@ -404,9 +404,20 @@ async def register_commands(app: Application) -> None:
 
 # -- rehabbot run ------------------------------------------------------------
 
+def _without_retry_traceback(record: logging.LogRecord) -> bool:
+    """PTB's network retry loop logs every failed attempt with a full traceback; its message
+    ("Network Retry Loop …: Failed run …") and our one-line reason say all an operator needs."""
+    if record.name.startswith("telegram.ext") and "Network Retry Loop" in record.getMessage():
+        record.exc_info = None
+        record.exc_text = None
+    return True
+
+
 def _configure_logging() -> None:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request, token in the URL
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_without_retry_traceback)
     try:
         from bot.store.logging_filter import install
         install()  # personal data is redacted from every log line

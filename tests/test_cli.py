@@ -141,3 +141,11 @@ def test_answers_do_not_depend_on_python_string_hashing():
     outputs = {run_cli("ask", "--json", "--explain", "vad gor rehabkordinatorn pa vc",
                        env={"PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
     assert len(outputs) == 1
+
+
+def test_run_against_an_unreachable_bot_api_fails_with_one_line_and_no_traceback(small_kb_dir):
+    result = run_cli("run", "--kb", str(small_kb_dir),
+                     env={"TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot"})
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("rehabbot run: kunde inte starta mot http://127.0.0.1:9/bot")
