@@ -66,3 +66,16 @@ def test_every_entry_renders_in_every_mode_and_language(small_bot):
             for lang in ("sv", "en"):
                 text = render_entry(entry, small_bot.kb, mode, lang)
                 assert text and "{{" not in text and "\n\n\n" not in text
+
+
+def test_the_individual_reads_their_own_next_step_first(kb_copy):
+    from bot.service import Rehabbot
+    path = kb_copy / "insatser.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "      do: Kallar till SIP-möte.\n",
+        "      do: Kallar till SIP-möte.\n    - who: individ\n      do: Säg ja eller nej till SIP.\n"), encoding="utf-8")
+    bot = Rehabbot(kb_copy)
+    individual = bot.ask("Vem kallar till SIP?", "individual", "sv").text
+    assert "Nästa steg för dig: Säg ja eller nej till SIP." in individual
+    staff = bot.ask("Vem kallar till SIP?", "staff", "sv").text
+    assert "1. Socialtjänsten: Kallar till SIP-möte.\n2. Individen: Säg ja eller nej till SIP." in staff

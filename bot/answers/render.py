@@ -68,6 +68,7 @@ class EntryView:
     legal_basis: str = ""
     does_not: list[str] = field(default_factory=list)
     next_steps: list[StepView] = field(default_factory=list)
+    own_step: StepView | None = None  # the individual's own next step (else the first): "Nästa steg för dig"
     contacts: list[ContactView] = field(default_factory=list)
     related: list[RelatedView] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
@@ -85,7 +86,7 @@ def entry_view(entry: Entry, kb: KnowledgeBase, mode: str, lang: str) -> EntryVi
 
     person = L["person_individual"] if mode == "individual" else L["person_staff"]
     does_not = entry.does_not_en if lang == "en" and entry.does_not_en else entry.does_not
-    return EntryView(
+    view = EntryView(
         id=entry.id, kind=entry.kind, title=entry.title_in(lang), text=text.strip(),
         note="" if in_language else L["no_english"],
         responsible=[title(a) for a in entry.responsible],
@@ -97,6 +98,10 @@ def entry_view(entry: Entry, kb: KnowledgeBase, mode: str, lang: str) -> EntryVi
         related=[RelatedView(r, title(r)) for r in entry.related if kb.get(r)],
         sources=list(entry.sources),
         reviewed=entry.reviewed.isoformat() if entry.reviewed else "")
+    # The individual reads one next step: their own when the entry has one, else the first.
+    own = [step_view for step_view, step in zip(view.next_steps, entry.next_steps) if step.who == PERSON]
+    view.own_step = (own or view.next_steps or [None])[0]
+    return view
 
 
 def _contact(contact: Contact) -> ContactView:
