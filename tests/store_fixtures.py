@@ -118,6 +118,16 @@ def make_store(store_url: str) -> Iterator[Callable[..., Store]]:
             pass
 
 
+def fetch_all(url: str, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of one query, read through a freshly opened store (as another instance would)."""
+    store = open_store(url, env={})
+    try:
+        with store.db.transaction(write=False) as tx:
+            return tx.all(sql)
+    finally:
+        store.close()
+
+
 def dump_database(url: str) -> dict[str, list[str]]:
     """Every row of every table (ours and the engine's), as text, by table."""
     if url.startswith("sqlite:///"):

@@ -11,11 +11,10 @@ from __future__ import annotations
 import multiprocessing
 
 try:
-    from tests.store_fixtures import log_many, pg_schema_url, pg_url, store_url  # noqa: F401
+    from tests.store_fixtures import fetch_all, log_many, pg_schema_url, pg_url, store_url  # noqa: F401
 except ImportError:
-    from store_fixtures import log_many, pg_schema_url, pg_url, store_url  # noqa: F401
+    from store_fixtures import fetch_all, log_many, pg_schema_url, pg_url, store_url  # noqa: F401
 
-from bot.store import open_store
 
 PER_INSTANCE = 500
 
@@ -34,12 +33,7 @@ def test_two_instances_log_1000_questions_none_lost_or_duplicated(store_url: str
     assert len(ids) == 2 * PER_INSTANCE
     assert len(set(ids)) == 2 * PER_INSTANCE  # every insert got its own row
 
-    store = open_store(store_url, env={})
-    try:
-        with store.db.transaction(write=False) as tx:
-            rows = tx.all("SELECT id, question FROM question_log")
-    finally:
-        store.close()
+    rows = fetch_all(store_url, "SELECT id, question FROM question_log")
     assert len(rows) == 2 * PER_INSTANCE
     assert {row_id for row_id, _ in rows} == set(ids)
     expected = {f"fråga {name}-{i}" for name in ("a", "b") for i in range(PER_INSTANCE)}

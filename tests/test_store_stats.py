@@ -16,9 +16,9 @@ from bot.store.report import CSV_HEADER, format_stats, write_unanswered_csv
 from bot.store.themes import fold, group, signature
 
 try:
-    from tests.store_fixtures import REPO_ROOT, Clock, clock, make_store, pg_schema_url, pg_url, store_url  # noqa: F401
+    from tests.store_fixtures import REPO_ROOT, Clock, clock, fetch_all, make_store, pg_schema_url, pg_url, store_url  # noqa: F401
 except ImportError:
-    from store_fixtures import REPO_ROOT, Clock, clock, make_store, pg_schema_url, pg_url, store_url  # noqa: F401
+    from store_fixtures import REPO_ROOT, Clock, clock, fetch_all, make_store, pg_schema_url, pg_url, store_url  # noqa: F401
 
 FARDTJANST = [
     "Hur ansöker jag om färdtjänst?",
@@ -216,12 +216,7 @@ def test_cli_stats_export_and_forget(store_url: str, tmp_path) -> None:
 
     after = json.loads(run_cli(store_url, "stats", "--json").stdout)
     assert after["questions"] == 1 and after["feedback"] == []
-    store = open_store(store_url, env={})
-    try:
-        with store.db.transaction(write=False) as tx:
-            audit = tx.all("SELECT action, user_hash, result, detail FROM audit ORDER BY id")
-    finally:
-        store.close()
+    audit = fetch_all(store_url, "SELECT action, user_hash, result, detail FROM audit ORDER BY id")
     # Each erasure is audited, without saying whose.
     assert audit == [
         ("privacy_forget", None, "ok", "7 rader raderade"),
