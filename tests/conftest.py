@@ -22,7 +22,7 @@ from bot.service import Rehabbot
 TESTS = Path(__file__).parent
 _CLI_DB_DIR = tempfile.mkdtemp(prefix="rehabbot-cli-")
 FIXTURES = TESTS / "fixtures"
-SHARED = TESTS.parent.parent / "shared"
+EVAL = TESTS.parent / "eval"  # the project's own evaluation sets (dev, realistic, SweFAQ held out)
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters
 from bot.store import open_store
 from bot.store.logging_filter import RedactingFilter
 from bot.store.persistence import StorePersistence
-from bot.store.redact import redact
+from bot.text.redact import redact
 
 try:
     from tests.store_fixtures import (  # noqa: F401

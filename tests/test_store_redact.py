@@ -12,9 +12,9 @@ import logging
 
 import pytest
 
-from bot.store.idnumbers import IdKind, classify, luhn_ok
+from bot.text.idnumbers import IdKind, classify, luhn_ok
 from bot.store.logging_filter import RedactingFilter, install
-from bot.store.redact import redact
+from bot.text.redact import redact
 
 
 def _luhn(ten_digits: str) -> bool:

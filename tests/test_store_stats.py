@@ -103,7 +103,7 @@ def test_stats_to_dict_is_the_json_format(make_store, clock: Clock) -> None:
     data = json.loads(json.dumps(store.stats(30).to_dict()))
     assert data["questions"] == 19
     assert (data["answered"], data["suggested"], data["fallback"]) == (10, 3, 6)
-    assert data["share"] == {"answer": 0.5263, "suggest": 0.1579, "fallback": 0.3158}
+    assert data["share"] == {"answer": 0.5263, "suggest": 0.1579, "fallback": 0.3158, "crisis": 0.0, "smalltalk": 0.0}
     assert data["top_entries"][0] == {"entry": "sip", "count": 6}
     assert data["feedback"][1] == {"entry": "sip", "up": 2, "down": 1}
     assert data["themes"][0]["label"] == "färdtjänst" and data["themes"][0]["count"] == 5

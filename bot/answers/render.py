@@ -22,8 +22,6 @@ from bot.kb.schema import PERSON, Contact, Entry
 from bot.matching.matcher import ANSWER, SUGGEST, Match
 from bot.pathways.schema import Pathway
 
-
-
 @lru_cache(maxsize=1)
 def labels() -> dict[str, dict[str, Any]]:
     from importlib.resources import files
@@ -82,12 +80,12 @@ def entry_view(entry: Entry, kb: KnowledgeBase, mode: str, lang: str) -> EntryVi
 
     def title(entry_id: str) -> str:
         other = kb.get(entry_id)
-        return other.title_in(lang) if other else entry_id
+        return other.title_in(lang, mode) if other else entry_id
 
     person = L["person_individual"] if mode == "individual" else L["person_staff"]
     does_not = entry.does_not_en if lang == "en" and entry.does_not_en else entry.does_not
     view = EntryView(
-        id=entry.id, kind=entry.kind, title=entry.title_in(lang), text=text.strip(),
+        id=entry.id, kind=entry.kind, title=entry.title_in(lang, mode), text=text.strip(),
         note="" if in_language else L["no_english"],
         responsible=[title(a) for a in entry.responsible],
         legal_basis=entry.legal_basis or "",
@@ -98,9 +96,10 @@ def entry_view(entry: Entry, kb: KnowledgeBase, mode: str, lang: str) -> EntryVi
         related=[RelatedView(r, title(r)) for r in entry.related if kb.get(r)],
         sources=list(entry.sources),
         reviewed=entry.reviewed.isoformat() if entry.reviewed else "")
-    # The individual reads one next step: their own when the entry has one, else the first.
+    # The individual reads one next step, and only one they take themself: another actor's
+    # task is never "Nästa steg för dig".
     own = [step_view for step_view, step in zip(view.next_steps, entry.next_steps) if step.who == PERSON]
-    view.own_step = (own or view.next_steps or [None])[0]
+    view.own_step = own[0] if own else None
     return view
 
 
@@ -123,7 +122,7 @@ def render_match(match: Match, kb: KnowledgeBase, mode: str = "staff", lang: str
     if match.status == ANSWER and match.entry is not None:
         text = render_entry(match.entry, kb, mode, lang, fmt)
     elif match.status == SUGGEST:
-        suggestions = [RelatedView(e.id, e.title_in(lang)) for e in match.suggestions]
+        suggestions = [RelatedView(e.id, e.title_in(lang, mode)) for e in match.suggestions]
         text = _tidy(env.get_template(f"{fmt}/suggest.j2").render(suggestions=suggestions, L=L, mode=mode, lang=lang))
     else:
         text = _tidy(env.get_template(f"{fmt}/fallback.j2").render(L=L, mode=mode, lang=lang))
@@ -136,3 +135,42 @@ def render_match(match: Match, kb: KnowledgeBase, mode: str = "staff", lang: str
 def _tidy(text: str) -> str:
     """At most one blank line in a row, none at the ends."""
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+# Which lines of the crisis reply each kind of crisis gets, most urgent first.
+CRISIS_LINES = {
+    "suicide": ("danger", "suicide", "care"),
+    "self_harm": ("danger", "suicide", "care"),
+    "danger": ("danger", "care"),
+    "violence": ("danger", "violence"),
+    "acute_need": ("acute_need", "care"),
+    "distress": ("suicide", "care"),
+}
+
+
+def render_crisis(category: str, mode: str = "staff", lang: str = "sv", fmt: str = "text",
+                  entries: list[Entry] | tuple[Entry, ...] = (), native: str = "") -> str:
+    """The fixed crisis reply: what to do now, in the mode's words. Staff also get what their
+    routine demands and the entries worth reading after; `native`: one line in the language the
+    message was written in, when that is neither Swedish nor English."""
+    C = labels()[lang]["crisis"]
+    source = C["staff"] if mode == "staff" else C["lines"]
+    lines = [source[key] for key in CRISIS_LINES.get(category, CRISIS_LINES["danger"])]
+    if mode == "staff":
+        lines.append(C["staff"]["routine"])
+    shown = [RelatedView(e.id, e.title_in(lang, mode)) for e in entries] if mode == "staff" else []
+    template = _environment().get_template(f"{fmt}/crisis.j2")
+    return _tidy(template.render(C=C, lines=lines, mode=mode, entries=shown, native=native,
+                                 distress=category == "distress"))
+
+
+def render_smalltalk(kind: str, lang: str = "sv", fmt: str = "text") -> str:
+    """The reply to a greeting, thanks or a question about the bot itself."""
+    text = labels()[lang]["smalltalk"][kind]
+    return _tidy(_environment().get_template(f"{fmt}/smalltalk.j2").render(text=text))
+
+
+def render_also(entry: Entry, number: int, mode: str = "staff", lang: str = "sv", fmt: str = "text") -> str:
+    """The second question of a two-question message, offered after the answer to the first."""
+    template = _environment().get_template(f"{fmt}/also.j2")
+    return _tidy(template.render(L=labels()[lang], title=entry.title_in(lang, mode), number=number))

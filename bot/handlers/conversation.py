@@ -132,7 +132,7 @@ async def answer(update: Update, context: Context, message: Message, text: str, 
 def _personal_data(text: str) -> frozenset[str]:
     """What kinds of personal data the store's redaction would remove from `text`."""
     try:
-        from bot.store.redact import redact
+        from bot.text.redact import redact
     except ImportError:
         return frozenset()
     return frozenset(redact(text).kinds)

@@ -121,6 +121,9 @@ class Entry(_Strict):
     kind: Kind = "faq"
     title: Text | None = None
     title_en: Text | None = None
+    # The title an individual reads when `title` speaks to staff ("Hur får jag in en klient …").
+    title_individual: Text | None = None
+    title_individual_en: Text | None = None
     topics: tuple[EntryId, ...] = ()
     audience: Audience = "both"
     answer: ModeText
@@ -143,7 +146,13 @@ class Entry(_Strict):
         """The contract's default: the title, else the first question, else the id."""
         return self.title or (self.questions[0] if self.questions else self.id)
 
-    def title_in(self, lang: str) -> str:
+    def title_in(self, lang: str, mode: str = "staff") -> str:
+        """The title in `lang` for `mode`: an individual reads the individual title when there is one."""
+        if mode == "individual":
+            own = (self.title_individual_en if lang == "en" else None) or (
+                self.title_individual if lang != "en" or not self.title_en else None)
+            if own:
+                return own
         return (self.title_en if lang == "en" and self.title_en else None) or self.display_title
 
     def text_in(self, mode: str, lang: str) -> tuple[str, bool]:

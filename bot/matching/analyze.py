@@ -14,11 +14,16 @@ from rapidfuzz import fuzz, process
 
 from bot.matching.glossary import PhraseTable
 from bot.matching.normalize import is_stopword, stem, tokens
+from bot.text.language import ENGLISH, OTHER, identify
 
 STOPWORD_WEIGHT = 0.2
 # Glossary concepts are the domain's named things (actors, insatser, benefits): what a
 # question is about. They count more than an ordinary word of the same rarity.
 CONCEPT_WEIGHT = 2.0
+# The situation around a question ("sjukskriven sedan tre år, ingen SGI") can tip a close call
+# between candidates, but must not dilute the question: it counts this much of a question word,
+# and its words the knowledge base never uses are ignored.
+CONTEXT_WEIGHT = 0.7
 # Endings tried, longest first, when an inflected word is not in the vocabulary.
 _ENDINGS = ("ernas", "arnas", "ornas", "erna", "arna", "orna", "ens", "ets", "ar", "er", "or",
             "en", "et", "na", "n", "t", "s", "e", "a")
@@ -49,19 +54,28 @@ class Analysis:
     content: str = ""  # content stems and concepts, for phrase similarity
     plain: str = ""  # every folded token, for whole-phrase similarity
     concepts: list[str] = field(default_factory=list)
+    lang: str = "sv"  # the language the question was stemmed in
 
 
-def text_terms(text: str, phrases: PhraseTable) -> tuple[list[str], list[str]]:
+def stem_language(text: str, lang: str | None = None) -> str:
+    """The stemmer for `text`: the given language, else the one the text is written in."""
+    lang = lang or identify(text)
+    return lang if lang in ("sv", ENGLISH) else OTHER
+
+
+def text_terms(text: str, phrases: PhraseTable, lang: str | None = None) -> tuple[list[str], list[str]]:
     """Index side: (stems including stopwords, glossary concepts) of `text`."""
-    stems = [stem(t) for t in tokens(text)]
+    lang = stem_language(text, lang)
+    stems = [stem(t, lang) for t in tokens(text)]
     return stems, [hit.concept for hit in phrases.find(stems)]
 
 
-def meaning_terms(text: str, phrases: PhraseTable) -> list[str]:
+def meaning_terms(text: str, phrases: PhraseTable, lang: str | None = None) -> list[str]:
     """The content of a phrase as the matcher sees a question's: glossary phrases become
     their concept, stopwords are dropped. Example questions are compared in these terms."""
+    lang = stem_language(text, lang)
     words = tokens(text)
-    stems = [stem(t) for t in words]
+    stems = [stem(t, lang) for t in words]
     hits = phrases.find(stems)
     covered = {i for hit in hits for i in range(hit.start, hit.end)}
     content = [s for i, (s, w) in enumerate(zip(stems, words)) if i not in covered and not is_stopword(w)]
@@ -82,13 +96,27 @@ class QueryAnalyzer:
                 by_length.setdefault(len(word), []).append(word)
         self._by_length = by_length
 
-    def analyze(self, question: str) -> Analysis:
+    def analyze(self, question: str, lang: str | None = None, context: str = "") -> Analysis:
+        """`lang`: the language to stem in ("sv", "en", anything else: unstemmed); by default
+        the one the question is written in. `context`: the situation the message describes
+        besides its question, weighed `CONTEXT_WEIGHT` (bot.understanding.segment)."""
+        lang = stem_language(question + " " + context, lang)
+        analysis = self._analyze(question, lang)
+        if context:
+            for term in self._analyze(context, lang).terms:
+                term.weight *= CONTEXT_WEIGHT
+                term.importance *= CONTEXT_WEIGHT
+                term.how = f"context {term.how}"
+                analysis.terms.append(term)
+        return analysis
+
+    def _analyze(self, question: str, lang: str) -> Analysis:
         words = tokens(question)
-        analysis = Analysis(plain=" ".join(words))
+        analysis = Analysis(plain=" ".join(words), lang=lang)
         stems: list[str] = []
         origin: list[tuple[str, float, str]] = []
         for word in words:
-            for repaired, score, how in self._repair(word):
+            for repaired, score, how in self._repair(word, lang):
                 stems.append(repaired)
                 origin.append((word, score, how))
         hits = self.phrases.find(stems)
@@ -110,9 +138,11 @@ class QueryAnalyzer:
         analysis.content = " ".join(content + analysis.concepts)
         return analysis
 
-    def _repair(self, word: str) -> list[tuple[str, float, str]]:
+    def _repair(self, word: str, lang: str = "sv") -> list[tuple[str, float, str]]:
         """The vocabulary stem(s) a typed word stands for, with a certainty in (0, 1]."""
-        base = stem(word)
+        base = stem(word, lang)
+        if lang != "sv" and base not in self.vocabulary and stem(word) in self.vocabulary:
+            base = stem(word)  # a Swedish name inside an English sentence: "Försäkringskassans"
         if base in self.vocabulary or is_stopword(word) or len(word) <= 3 or word.isdigit():
             return [(base, 1.0, "exact" if base in self.vocabulary else "unknown")]
         for ending in _ENDINGS:

@@ -35,10 +35,11 @@ class PhraseTable:
             concept = f"{CONCEPT_PREFIX}{index}"
             self.labels[concept] = term.term
             for form in term.forms:
-                stems = tuple(stem(t) for t in tokens(form))
-                if stems:
-                    self._forms.setdefault(stems[0], []).append((stems, concept))
-                    self.vocabulary.update(stems)
+                # A form is found in Swedish and in English text alike ("social services").
+                for stems in {tuple(stem(t, lang) for t in tokens(form)) for lang in ("sv", "en")}:
+                    if stems:
+                        self._forms.setdefault(stems[0], []).append((stems, concept))
+                        self.vocabulary.update(stems)
         for candidates in self._forms.values():
             candidates.sort(key=lambda item: -len(item[0]))
 

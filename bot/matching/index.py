@@ -50,8 +50,8 @@ class Index:
             headline: set[str] = set()
             for field, texts in _fields(entry).items():
                 weight = FIELD_WEIGHTS[field]
-                for text in texts:
-                    stems, concepts = text_terms(text, self.phrases)
+                for text, lang in texts:
+                    stems, concepts = text_terms(text, self.phrases, lang)
                     for term in stems + concepts:
                         tf[term] += weight
                     if field in ("title", "keywords"):
@@ -78,15 +78,19 @@ class Index:
             for term, rows in collected.items()}
         self.analyzer = QueryAnalyzer(set(self.postings) | self.phrases.vocabulary, self.phrases)
         self.phrase_texts = [self._phrases_of(entry) for entry in self.entries]
+        # What each title names (content terms with their idf): whether a question names it too.
+        self.title_terms = [[{t: self.idf.get(t, self.max_idf) for t in meaning_terms(text, self.phrases, lang)}
+                             for text, lang in _titles(entry) if entry.title]
+                            for entry in self.entries]
         # A plain FAQ entry (the contract's minimal format) has no title or example question.
         self.has_examples = [bool(entry.title or entry.questions) for entry in self.entries]
 
     def _phrases_of(self, entry: Entry) -> list[ExamplePhrase]:
         """The entry's title and example questions, each as plain text and idf-weighted terms."""
         out = []
-        for text in (entry.display_title, entry.title_en, *entry.questions):
+        for text, lang in _titles(entry) + [(q, None) for q in entry.questions]:
             if text:
-                terms = {t: self.idf.get(t, self.max_idf) for t in meaning_terms(text, self.phrases)}
+                terms = {t: self.idf.get(t, self.max_idf) for t in meaning_terms(text, self.phrases, lang)}
                 out.append(ExamplePhrase(plain(text), terms, sum(terms.values())))
         return out
 
@@ -98,16 +102,27 @@ class ExamplePhrase:
     mass: float
 
 
-def _fields(entry: Entry) -> dict[str, list[str]]:
-    texts = [entry.answer.staff or "", entry.answer.individual or "", entry.legal_basis or ""]
+Texts = list[tuple[str, "str | None"]]  # (text, its language; None: identify it)
+
+
+def _titles(entry: Entry) -> Texts:
+    titles: Texts = [(entry.display_title, "sv"), (entry.title_individual or "", "sv"),
+                     (entry.title_en or "", "en"), (entry.title_individual_en or "", "en")]
+    return [(t, lang) for t, lang in titles if t]
+
+
+def _fields(entry: Entry) -> dict[str, Texts]:
+    """Each field's texts with the language to stem them in: the English fields as English."""
+    texts: Texts = [(entry.answer.staff or "", "sv"), (entry.answer.individual or "", "sv"),
+                    (entry.legal_basis or "", "sv")]
     if entry.answer_en:
-        texts += [entry.answer_en.staff or "", entry.answer_en.individual or ""]
-    texts += list(entry.does_not) + list(entry.does_not_en)
+        texts += [(entry.answer_en.staff or "", "en"), (entry.answer_en.individual or "", "en")]
+    texts += [(t, "sv") for t in entry.does_not] + [(t, "en") for t in entry.does_not_en]
     return {
-        "title": [t for t in (entry.display_title, entry.title_en) if t],
-        "keywords": list(entry.keywords),
-        "questions": list(entry.questions),
-        "text": [t for t in texts if t],
+        "title": _titles(entry),
+        "keywords": [(k, None) for k in entry.keywords],
+        "questions": [(q, None) for q in entry.questions],
+        "text": [(t, lang) for t, lang in texts if t],
     }
 
 

@@ -10,6 +10,7 @@ the folding safe: "öl" and "ol" collide, but on both sides alike.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 
@@ -39,7 +40,18 @@ sta star ga gar ta tar ge ger komma kommer behover behova hander handa sker mena
 gors fungerar funkar hjalpa hjalper hjalp
 """.split())
 
-_STEMMER = snowballstemmer.stemmer("swedish")
+# Snowball stemmer objects keep state between calls, so one shared object is a data race
+# between the event loop and the reload thread: each thread gets its own.
+_STEMMERS = threading.local()
+_ALGORITHMS = {"sv": "swedish", "en": "english"}
+
+
+def _stemmer(lang: str) -> snowballstemmer.stemmer:
+    stemmer = getattr(_STEMMERS, lang, None)
+    if stemmer is None:
+        stemmer = snowballstemmer.stemmer(_ALGORITHMS[lang])
+        setattr(_STEMMERS, lang, stemmer)
+    return stemmer
 
 
 @lru_cache(maxsize=65536)
@@ -57,11 +69,13 @@ def tokens(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=65536)
-def stem(token: str) -> str:
-    """The Swedish Snowball stem of a folded token (digits and short words kept as they are)."""
-    if len(token) <= 3 or token.isdigit():
+def stem(token: str, lang: str = "sv") -> str:
+    """The Snowball stem of a folded token in `lang` ("sv" or "en"; digits and short words kept
+    as they are). English words get the English stemmer: "lives" must not become the Swedish
+    "liv". Any other language is left unstemmed."""
+    if len(token) <= 3 or token.isdigit() or lang not in _ALGORITHMS:
         return token
-    return _STEMMER.stemWord(token)
+    return _stemmer(lang).stemWord(token)
 
 
 def is_stopword(token: str) -> bool:

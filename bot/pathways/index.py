@@ -22,7 +22,7 @@ class PathwayFinder:
     def __init__(self, kb: KnowledgeBase):
         self.kb = kb
         stand_ins = tuple(_stand_in(p) for p in kb.pathways)
-        self.matcher = Matcher(Index(dataclasses.replace(kb, entries=stand_ins))) if stand_ins else None
+        self.matcher = Matcher(Index(dataclasses.replace(kb, entries=stand_ins)), decision=False) if stand_ins else None
 
     def find(self, question: str, mode: str = "staff") -> Pathway | None:
         """The best pathway written for `mode` that fits the question clearly, if any."""
@@ -31,8 +31,11 @@ class PathwayFinder:
         ranked, analysis = self.matcher.rank(question, mode)
         if not any(t.is_content and t.text in self.matcher.index.postings for t in analysis.terms):
             return None
+        # Pathways written for both audiences speak to staff ("klienten …"): an individual is
+        # only offered the ones written for them.
+        audiences = ("both", "staff") if mode == "staff" else ("individual",)
         for candidate in ranked:
-            if candidate.entry.audience in ("both", mode):
+            if candidate.entry.audience in audiences:
                 return self.kb.pathway(candidate.entry.id) if candidate.score >= OFFER else None
         return None
 

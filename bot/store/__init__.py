@@ -3,8 +3,8 @@
 Entry point: :func:`open_store`. Everything that goes in is redacted and
 pseudonymised first (see :mod:`bot.store.store`); the schema is created and
 migrated on open (:mod:`bot.store.migrations`); old rows are purged on open
-and then daily. Redaction itself is :func:`bot.store.redact.redact`, not
-re-exported here so that ``bot.store.redact`` stays the module.
+and then daily. Redaction itself is :func:`bot.text.redact.redact`, not
+re-exported here so that ``bot.text.redact`` stays the module.
 
 Environment (read here, once, when the store opens):
 
@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from bot.store.db import connect, default_url
 from bot.store.migrations import migrate
 from bot.store.pseudonyms import Pseudonymizer, load_master_key
-from bot.store.redact import Redacted
+from bot.text.redact import Redacted
 from bot.store.stats import Stats, UnansweredQuestion
 from bot.store.store import DEFAULT_RETENTION_DAYS, Store
 from bot.store.themes import Theme

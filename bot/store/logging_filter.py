@@ -3,7 +3,7 @@
 Log files are stored data too: python-telegram-bot logs whole updates at
 DEBUG, our handlers log questions, and a traceback may quote a message. The
 filter formats the record's message (``msg % args``), redacts it with
-:func:`bot.store.redact.redact`, and stores the result as the record's
+:func:`bot.text.redact.redact`, and stores the result as the record's
 message with no args, so no handler or formatter ever sees the original.
 Exception text is redacted the same way.
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.store.redact import redact
+from bot.text.redact import redact
 
 
 class RedactingFilter(logging.Filter):

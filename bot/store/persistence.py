@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 from telegram.ext import BasePersistence, PersistenceInput
 
-from bot.store.redact import redact_text
+from bot.text.redact import redact_text
 from bot.store.store import Store
 
 if TYPE_CHECKING:  # PTB's own aliases live in a private module

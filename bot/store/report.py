@@ -16,6 +16,8 @@ _STATUS_LABELS = (
     ("answer", "Besvarade"),
     ("suggest", "Med förslag"),
     ("fallback", "Utan svar"),
+    ("crisis", "Krissvar"),
+    ("smalltalk", "Småprat"),
 )
 _CHANNEL_LABELS = {"telegram": "Telegram", "console": "konsol", "inline": "inline"}
 

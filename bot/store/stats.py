@@ -81,8 +81,11 @@ class Stats:
             "answered": self.by_status.get("answer", 0),
             "suggested": self.by_status.get("suggest", 0),
             "fallback": self.by_status.get("fallback", 0),
+            "crisis": self.by_status.get("crisis", 0),
+            "smalltalk": self.by_status.get("smalltalk", 0),
             "share": {
-                status: round(self.share(status), 4) for status in ("answer", "suggest", "fallback")
+                status: round(self.share(status), 4)
+                for status in ("answer", "suggest", "fallback", "crisis", "smalltalk")
             },
             "by_channel": dict(self.by_channel),
             "avg_elapsed_ms": None

@@ -5,7 +5,7 @@ can call any of them from a worker thread (``asyncio.to_thread``) and several
 instances can share a PostgreSQL database without coordinating.
 
 Privacy is enforced here, at the only door into the database: free text is
-redacted (:func:`bot.store.redact.redact`) and Telegram ids are replaced by
+redacted (:func:`bot.text.redact.redact`) and Telegram ids are replaced by
 keyed hashes (:class:`bot.store.pseudonyms.Pseudonymizer`) before any SQL
 runs, so no caller can forget to.
 """
@@ -19,11 +19,11 @@ from typing import Any
 
 from bot.store.db import Database
 from bot.store.pseudonyms import Pseudonymizer
-from bot.store.redact import redact
+from bot.text.redact import redact
 from bot.store.stats import Stats, UnansweredQuestion, compute_stats, fetch_unanswered
 
 CHANNELS = frozenset({"telegram", "console", "inline"})
-STATUSES = frozenset({"answer", "suggest", "fallback"})
+STATUSES = frozenset({"answer", "suggest", "fallback", "crisis", "smalltalk"})
 SETTING_KEYS = ("mode", "lang")
 DAY_SECONDS = 86_400
 DEFAULT_RETENTION_DAYS = 90

@@ -1,7 +1,7 @@
 """Recognising Swedish personal identity numbers (personnummer) and
 coordination numbers (samordningsnummer).
 
-Kept apart from the regular expressions in :mod:`bot.store.redact` because the
+Kept apart from the regular expressions in :mod:`bot.text.redact` because the
 *validity* rules (a real calendar date, the Luhn check digit, day + 60 for a
 samordningsnummer) are what separate an identity number from any other run of
 ten digits, and they deserve tests of their own.

@@ -46,7 +46,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.store.idnumbers import IdKind, classify
+from bot.text.idnumbers import IdKind, classify
 
 #: kind → the placeholder that replaces it in stored text (Swedish, as admins
 #: read the log).

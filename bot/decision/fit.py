@@ -1,0 +1,210 @@
+"""Fitting the answer/suggest/fallback decision on labelled messages (`rehabbot decision fit`).
+
+The labelled data, all shipped in the repository:
+
+- positives: every example question of the knowledge base, held out from its
+  own entry (k-fold: the entry is indexed without the questions of that fold),
+  and the realistic rewritings in `eval/train/positives_*.yaml` (case
+  descriptions, long emotional messages with fake personal data, no
+  diacritics, abbreviations, English);
+- negatives: `eval/train/negatives.yaml` (near misses that share words with
+  the domain, other domains, noise) and half of SweFAQ's dev questions
+  (`eval/train/swefaq_negatives.yaml`; the other half is kept for measuring).
+
+Each message goes through the same understanding and ranking as at run time,
+with the decision switched off, and becomes one row of features (bot.decision.
+features) with two labels: is the first candidate right, is the right entry
+among the first three. Two logistic regressions (scikit-learn, only needed
+here) learn them; the cut-offs are chosen on out-of-fold predictions, for
+precision. The result is `bot/decision/model.json`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.decision.features import NAMES
+from bot.decision.model import MODEL_FILE
+from bot.evaluation import EvalItem, load_items
+from bot.kb.model import KnowledgeBase
+
+FOLDS = 5
+ANSWER_PRECISION = 0.975  # an answer wrong at most one time in forty on held-out rows (target: 1 in 30)
+SUGGEST_PRECISION = 0.85  # among suggestions, the right entry among the three this often
+MIN_SUPPORT = 30  # rows above a cut-off before its precision is trusted
+
+
+@dataclass(frozen=True)
+class Row:
+    features: dict[str, float]
+    top1: bool
+    top3: bool
+    source: str  # heldout | positives | negatives | swefaq
+    group: int  # rows of one message share a group (for grouped cross-validation)
+
+
+def _bot(kb: KnowledgeBase) -> Any:
+    from bot.service import Rehabbot
+    return Rehabbot(kb.directory, semantic=False, decision=False, kb=kb)
+
+
+def rows_for(bot: Any, items: Iterable[EvalItem], source: str, first_group: int) -> list[Row]:
+    """One row per message the decision would see (crisis and small talk never reach it)."""
+    rows = []
+    for n, item in enumerate(items):
+        reply = bot.ask(item.q, item.mode, item.lang)
+        match = reply.match
+        if reply.kind is not None or not match.features or not match.candidates:
+            continue
+        expected = set(item.expect)
+        hits = [bool(expected & set(bot.kb.topics_of(c.entry))) for c in match.candidates[:3]]
+        rows.append(Row(match.features, bool(hits and hits[0]), any(hits), source, first_group + n))
+    return rows
+
+
+def heldout_rows(kb: KnowledgeBase, folds: int = FOLDS, seed: int = 0,
+                 progress: Callable[[str], None] = lambda _: None) -> list[Row]:
+    """Every example question, asked of a knowledge base whose entry does not contain it."""
+    rng = random.Random(seed)
+    assignment: dict[tuple[str, int], int] = {}
+    for entry in kb.entries:
+        order = list(range(len(entry.questions)))
+        rng.shuffle(order)
+        for rank, i in enumerate(order):
+            assignment[(entry.id, i)] = rank % folds
+    rows: list[Row] = []
+    for fold in range(folds):
+        progress(f"held-out fold {fold + 1}/{folds}")
+        entries, asked = [], []
+        for entry in kb.entries:
+            kept = tuple(q for i, q in enumerate(entry.questions) if assignment[(entry.id, i)] != fold)
+            asked += [EvalItem(q, tuple(kb.topics_of(entry)), _mode_of(entry), "sv")
+                      for i, q in enumerate(entry.questions) if assignment[(entry.id, i)] == fold]
+            entries.append(entry.model_copy(update={"questions": kept}) if kept != entry.questions else entry)
+        fold_kb = dataclasses.replace(kb, entries=tuple(entries))
+        rows += rows_for(_bot(fold_kb), asked, "heldout", 1_000_000 * (fold + 1))
+    return rows
+
+
+def _mode_of(entry: Any) -> str:
+    return "individual" if entry.audience == "individual" else "staff"
+
+
+def training_rows(kb: KnowledgeBase, train_dir: Path, progress: Callable[[str], None] = lambda _: None) -> list[Row]:
+    rows = heldout_rows(kb, progress=progress)
+    bot = _bot(kb)
+    group = 10_000_000
+    for path in sorted(train_dir.glob("*.yaml")):
+        progress(path.name)
+        items = load_items(path)
+        source = "swefaq" if "swefaq" in path.name else "negatives" if not any(i.expect for i in items) else "positives"
+        known = [_lenient(i, kb) for i in items if not i.expect or all(kb.get(e) or e in kb.topics for e in i.expect)]
+        rows += rows_for(bot, known, source, group)
+        group += len(items) + 1
+    return rows
+
+
+def _lenient(item: EvalItem, kb: KnowledgeBase) -> EvalItem:
+    """A rewriting of an entry is answered rightly by any entry sharing a topic with it: the
+    same rule as the held-out example questions (and the evaluation's topics)."""
+    topics: set[str] = set()
+    for expected in item.expect:
+        entry = kb.get(expected)
+        topics.update(kb.topics_of(entry) if entry is not None else [expected])
+    return dataclasses.replace(item, expect=tuple(sorted(topics)))
+
+
+def _matrix(rows: list[Row]) -> Any:
+    import numpy as np
+    return np.array([[r.features[name] for name in NAMES] for r in rows], dtype=float)
+
+
+def _fit(X: Any, y: Any) -> Any:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000)).fit(X, y)
+
+
+def _out_of_fold(rows: list[Row], label: str, folds: int = FOLDS) -> Any:
+    """Probabilities for every row from a model that never saw its message."""
+    import numpy as np
+    from sklearn.model_selection import GroupKFold
+    X = _matrix(rows)
+    y = np.array([getattr(r, label) for r in rows], dtype=int)
+    groups = np.array([r.group for r in rows])
+    out = np.zeros(len(rows))
+    for train, test in GroupKFold(n_splits=folds).split(X, y, groups):
+        out[test] = _fit(X[train], y[train]).predict_proba(X[test])[:, 1]
+    return out
+
+
+def _cutoff(probabilities: Any, right: Any, precision: float) -> float:
+    """The lowest cut-off whose rows above it are right at least `precision` of the time
+    (with at least `MIN_SUPPORT` of them); 1.0 when there is none."""
+    import numpy as np
+    order = np.argsort(-probabilities, kind="stable")
+    p, r = probabilities[order], right[order].astype(float)
+    counts = np.arange(1, len(r) + 1)
+    ok = np.nonzero((np.cumsum(r) / counts >= precision) & (counts >= MIN_SUPPORT))[0]
+    return float(p[ok[-1]]) if len(ok) else 1.0
+
+
+def _export(pipeline: Any) -> dict[str, Any]:
+    scaler, model = pipeline.steps[0][1], pipeline.steps[1][1]
+    scale = [float(s) if s > 0 else 1.0 for s in scaler.scale_]
+    return {"names": list(NAMES), "mean": [float(m) for m in scaler.mean_], "scale": scale,
+            "coef": [float(c) for c in model.coef_[0]], "intercept": float(model.intercept_[0])}
+
+
+def fit(kb: KnowledgeBase, train_dir: Path, progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+    """The model as JSON-ready data, with how it measured on out-of-fold predictions."""
+    import numpy as np
+    rows = training_rows(kb, train_dir, progress)
+    progress(f"fitting on {len(rows)} rows")
+    top1 = np.array([r.top1 for r in rows])
+    top3 = np.array([r.top3 for r in rows])
+    p1, p3 = _out_of_fold(rows, "top1"), _out_of_fold(rows, "top3")
+    answer_cutoff = _cutoff(p1, top1, ANSWER_PRECISION)
+    unanswered = p1 < answer_cutoff
+    suggest_cutoff = _cutoff(p3[unanswered], top3[unanswered], SUGGEST_PRECISION) if unanswered.any() else 1.0
+    answered = p1 >= answer_cutoff
+    suggested = unanswered & (p3 >= suggest_cutoff)
+    sources = sorted({r.source for r in rows})
+    by_source = {}
+    for source in sources:
+        mask = np.array([r.source == source for r in rows])
+        by_source[source] = {
+            "rows": int(mask.sum()), "first_right": round(float(top1[mask].mean()), 3),
+            "answered": round(float(answered[mask].mean()), 3),
+            "answered_right": round(float((answered & top1)[mask].mean()), 3),
+            "answered_wrong": round(float((answered & ~top1)[mask].mean()), 3),
+            "suggested": round(float(suggested[mask].mean()), 3)}
+    return {
+        "answer": _export(_fit(_matrix(rows), top1.astype(int))),
+        "top3": _export(_fit(_matrix(rows), top3.astype(int))),
+        "answer_cutoff": round(answer_cutoff, 4),
+        "suggest_cutoff": round(suggest_cutoff, 4),
+        "fitted": {
+            "on": dt.date.today().isoformat(), "rows": len(rows), "kb_version": kb.version,
+            "learner": "scikit-learn LogisticRegression (C=1) on standardised features",
+            "answer_precision_target": ANSWER_PRECISION, "suggest_precision_target": SUGGEST_PRECISION,
+            "out_of_fold": {
+                "answer_precision": round(float(top1[answered].mean()), 4) if answered.any() else None,
+                "suggest_top3_precision": round(float(top3[suggested].mean()), 4) if suggested.any() else None,
+                "by_source": by_source},
+        },
+    }
+
+
+def write(model: dict[str, Any], path: Path | None = None) -> Path:
+    target = path or Path(__file__).with_name(MODEL_FILE)
+    target.write_text(json.dumps(model, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return target
