@@ -26,9 +26,10 @@ from typing import Any
 from bench import report
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-PARTS = ("quality-dev", "quality-swefaq", "speed", "semantic")
-DEFAULT_PARTS = ("quality-dev", "quality-swefaq", "speed")
+SHARED = REPO.parent / "shared"  # SweFAQ's candidate answers (for its ranking task) live only there
+EVAL = REPO / "eval"
+PARTS = ("outcomes", "quality-dev", "quality-swefaq", "speed", "semantic")
+DEFAULT_PARTS = ("outcomes", "quality-dev", "quality-swefaq", "speed")
 FULL_SIZES = (1000, 10000)
 QUICK_SIZES = (1000,)
 
@@ -41,7 +42,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="smaller knowledge bases and fewer repeats")
     p.add_argument("--json", action="store_true", help="print the results as JSON on standard output")
     p.add_argument("--kb", type=Path, default=REPO / "knowledge", help="knowledge directory (default: knowledge/)")
-    p.add_argument("--dev", type=Path, default=SHARED / "eval" / "dev.yaml", help="evaluation file")
+    p.add_argument("--dev", type=Path, default=EVAL / "dev.yaml", help="evaluation file")
+    p.add_argument("--realistic", type=Path, default=EVAL / "realistic.yaml",
+                   help="messages as people write them (staff, individuals, follow-ups, crisis, near misses)")
     p.add_argument("--swefaq", type=Path, default=SHARED / "data" / "swefaq" / "dev.jsonl", help="SweFAQ JSON lines")
     p.add_argument("--oos", type=Path, default=REPO / "tests" / "fixtures" / "out_of_scope.yaml",
                    help="further out-of-scope questions (evaluation-file format), if the file exists")
@@ -120,6 +123,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     results["environment"]["semantic_reranker"] = bot.wait_semantic()
     results["environment"]["kb_entries"] = len(bot.kb.entries)
     items = quality.load_dev(args.dev) if {"quality-dev", "speed", "semantic"} & set(args.parts) else []
+    if "outcomes" in args.parts:
+        from bench.outcomes import outcomes
+        _say(args, "what people get on the project's evaluation sets …")
+        results["outcomes"] = outcomes(bot, {"dev": args.dev, "realistic": args.realistic,
+                                             "swefaq_heldout": EVAL / "swefaq_heldout.yaml",
+                                             "out_of_scope": args.oos}, progress)
+    if "quality-swefaq" in args.parts and not args.swefaq.exists():
+        _say(args, f"SweFAQ's answers ({args.swefaq}) are not here: its ranking part is skipped")
+        args.parts = [p for p in args.parts if p != "quality-swefaq"]
     if "quality-dev" in args.parts:
         _say(args, "quality on the evaluation set …")
         extra = quality.load_dev(args.oos) if args.oos and args.oos.exists() else None

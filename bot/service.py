@@ -20,7 +20,7 @@ from bot.kb import KnowledgeBase, Problem, read_directory
 from bot.kb.problems import KnowledgeBaseInvalid
 from bot.decision.model import DecisionModel
 from bot.kb.schema import Entry
-from bot.matching import ANSWER, Index, Match, Matcher, Thresholds
+from bot.matching import ANSWER, SUGGEST, Candidate, Index, Match, Matcher, Thresholds
 from bot.matching.semantic import SemanticReranker, reranker_for
 from bot.pathways.index import PathwayFinder
 from bot.pathways.schema import Pathway
@@ -50,18 +50,21 @@ class Conversation:
     last_entry: str | None = None  # the entry answered last
     turns: int = 0  # messages since then
     also: str | None = None  # the second question's entry, offered as a choice
+    subject: str | None = None  # the first suggestion when the last reply only suggested: a follow-up leans on it
 
     def to_dict(self) -> dict[str, Any]:
-        return {"last_entry": self.last_entry, "turns": self.turns, "also": self.also}
+        return {"last_entry": self.last_entry, "turns": self.turns, "also": self.also, "subject": self.subject}
 
     @classmethod
     def from_dict(cls, data: Any) -> "Conversation":
         if not isinstance(data, dict):
             return cls()
-        last, also = data.get("last_entry"), data.get("also")
+
+        def text(key: str) -> str | None:
+            value = data.get(key)
+            return value if isinstance(value, str) else None
         turns = data.get("turns")
-        return cls(last if isinstance(last, str) else None, turns if isinstance(turns, int) else 0,
-                   also if isinstance(also, str) else None)
+        return cls(text("last_entry"), turns if isinstance(turns, int) else 0, text("also"), text("subject"))
 
 
 @dataclass(frozen=True)
@@ -203,7 +206,9 @@ class Rehabbot:
         if also is not None:
             text += "\n\n" + render_also(also, 1, mode, lang, fmt)
         answered = match.entry.id if match.status == ANSWER and match.entry else None
+        offered = match.suggestions[0].id if match.status == SUGGEST and match.suggestions else None
         follow = (Conversation(answered, 0, also.id if also else None) if answered
+                  else Conversation(subject=offered) if offered
                   else Conversation(conversation.last_entry, conversation.turns + 1) if conversation.last_entry
                   else Conversation())
         return self._reply(match, text, started, pathway=pathway, also=also, conversation=follow)
@@ -218,7 +223,7 @@ class Rehabbot:
     def _match(self, snap: Snapshot, question: str, context: str, mode: str, conversation: Conversation) -> Match:
         """The match for a question, read against the last answer when it is a follow-up."""
         match = snap.matcher.match(question, mode, context)
-        last = snap.kb.get(conversation.last_entry) if conversation.turns < TURNS else None
+        last = snap.kb.get(conversation.last_entry or conversation.subject) if conversation.turns < TURNS else None
         if last is None or not is_follow_up(question):
             return match
         # Read with the last answer's subject, preferring that entry and the ones it links to.
@@ -262,9 +267,11 @@ class Rehabbot:
         match = snap.matcher.match(question, mode)
         last = snap.kb.get(conversation.last_entry) if conversation.turns < TURNS else None
         if kind in ("simpler", "unclear") and last is not None:
+            # The same entry again, in the individual's plain words: an answer, about that entry.
             intro = render_smalltalk(f"{kind}_after", lang, fmt)
             text = intro + "\n\n" + render_entry(last, snap.kb, "individual", lang, fmt)
-            return self._reply(match, text, started, kind=SMALLTALK, detail=kind, shown=last,
-                               conversation=Conversation(last.id, 0))
+            again = dataclasses.replace(match, status=ANSWER, suggestions=(),
+                                        candidates=(Candidate(last, 1.0, {"again": 1.0}), *match.candidates[:4]))
+            return self._reply(again, text, started, detail=kind, conversation=Conversation(last.id, 0))
         return self._reply(match, render_smalltalk(kind, lang, fmt), started, kind=SMALLTALK, detail=kind,
                            conversation=conversation)

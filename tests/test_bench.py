@@ -44,6 +44,19 @@ DEV = """
   expect: none
 """
 
+REALISTIC = """
+- q: jag vill inte leva längre
+  expect: crisis
+  mode: individual
+- q: hej
+  expect: smalltalk
+- conversation:
+    - q: Vem kallar till SIP?
+      expect: sip
+    - q: förklara enklare
+      expect: sip
+"""
+
 # Two categories; each question repeats the distinctive words of its answer, so that any
 # sensible ranking gets them all, and a mix-up of labels and answers would show at once.
 SWEFAQ = [
@@ -71,10 +84,13 @@ def bench_run(tmp_path_factory: pytest.TempPathFactory, small_kb_dir: Path) -> t
     swefaq.write_text("\n".join(json.dumps({**row, "candidate_answers": ANSWERS[row["category_id"]],
                                             "meta": {"category": f"kategori {row['category_id']}"}},
                                            ensure_ascii=False) for row in SWEFAQ), encoding="utf-8")
+    realistic = tmp / "realistic.yaml"
+    realistic.write_text(DEV + REALISTIC, encoding="utf-8")
     out = tmp / "out"
     buffer = io.StringIO()  # --json prints the results on standard output
     with contextlib.redirect_stdout(buffer):
         status = main(["--quick", "--json", "--kb", str(small_kb_dir), "--dev", str(dev),
+                       "--realistic", str(realistic),
                        "--swefaq", str(swefaq), "--sizes", "40", "--repeats", "1", "--out", str(out)])
     assert status == 0
     return json.loads(buffer.getvalue()), out, dev
@@ -202,7 +218,17 @@ def test_command_line_parts_and_modes() -> None:
     quick = parse_args(["--quick", "--parts", "speed"])
     assert quick.parts == ["speed"] and quick.sizes == [1000] and quick.repeats == 2
     full = parse_args([])
-    assert full.parts == ["quality-dev", "quality-swefaq", "speed"] and full.sizes == [1000, 10000]
+    assert full.parts == ["outcomes", "quality-dev", "quality-swefaq", "speed"] and full.sizes == [1000, 10000]
     assert "semantic" in parse_args(["--parts", "all"]).parts
     with pytest.raises(SystemExit):
         parse_args(["--parts", "quality-dev,nonsense"])
+
+
+def test_outcomes_report_answered_right_wrong_refused_and_crisis(bench_run: tuple[dict, Path, Path]) -> None:
+    results, out, _ = bench_run
+    real = results["outcomes"]["realistic"]
+    assert (real["items"], real["crisis"], real["smalltalk"]) == (12, 1, 1)
+    assert real["crisis_recall"] == 1.0 and real["false_alarms"] == 0
+    assert real["right"] == 1.0 and real["wrong"] == 0.0 and real["refused"] == 1.0
+    report = (out / "REPORT.md").read_text(encoding="utf-8")
+    assert "## What people get" in report and "plots/outcomes.png" in report

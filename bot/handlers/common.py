@@ -36,7 +36,8 @@ async def get_prefs(update: Update, context: Context) -> Prefs:
         saved = await services(context).store.get_settings(uid) or {}
     mode = saved.get("mode") or data.get("mode")
     lang = saved.get("lang") or data.get("lang")
-    prefs = Prefs(mode if mode in MODES else "staff", lang if lang in LANGS else "sv")
+    chosen = bool(saved.get("mode")) or bool(data.get("mode_chosen"))
+    prefs = Prefs(mode if mode in MODES else "staff", lang if lang in LANGS else "sv", chosen)
     if context.user_data is not None:
         context.user_data.update(mode=prefs.mode, lang=prefs.lang)
     return prefs
@@ -44,9 +45,9 @@ async def get_prefs(update: Update, context: Context) -> Prefs:
 
 async def set_prefs(update: Update, context: Context, mode: str | None = None, lang: str | None = None) -> Prefs:
     current = await get_prefs(update, context)
-    prefs = Prefs(mode or current.mode, lang or current.lang)
+    prefs = Prefs(mode or current.mode, lang or current.lang, current.mode_chosen or mode is not None)
     if context.user_data is not None:
-        context.user_data.update(mode=prefs.mode, lang=prefs.lang)
+        context.user_data.update(mode=prefs.mode, lang=prefs.lang, mode_chosen=prefs.mode_chosen)
     uid = user_id(update)
     if uid is not None:
         await services(context).store.set_settings(uid, mode=mode, lang=lang)

@@ -24,6 +24,8 @@ from bot.handlers.common import (
     user_id,
 )
 from bot.matching import SUGGEST
+from bot.service import Conversation
+from bot.understanding import guess_mode
 
 logger = logging.getLogger(__name__)
 
@@ -115,17 +117,24 @@ async def answer(update: Update, context: Context, message: Message, text: str, 
             html, markup = views.entry_message(entry, svc.rehabbot.kb, prefs, "", str(chat.get("offered_log") or ""))
             await send(message, html, markup)
             return
-    reply = svc.rehabbot.ask(text, prefs.mode, prefs.lang, fmt=views.FORMAT)
+    guessed = guess_mode(text) if not prefs.mode_chosen else None
+    if guessed is not None:  # until the user chooses, their first telling message decides
+        prefs = await set_prefs(update, context, mode=guessed)
+    reply = svc.rehabbot.ask(text, prefs.mode, prefs.lang, fmt=views.FORMAT,
+                             conversation=Conversation.from_dict(chat.get("conversation")))
+    chat["conversation"] = reply.conversation.to_dict()
     match = reply.match
     log_id = await svc.store.log_question(
-        channel=channel, mode=prefs.mode, lang=prefs.lang, question=text, status=match.status,
-        entry_id=match.entry.id if match.entry else None, confidence=match.confidence,
+        channel=channel, mode=prefs.mode, lang=prefs.lang, question=text, status=reply.status,
+        entry_id=reply.entry.id if reply.entry else None, confidence=match.confidence,
         elapsed_ms=reply.elapsed_ms, user_id=user_id(update))
     remember_log(context, log_id)
-    chat["offered"] = [e.id for e in match.suggestions] if match.status == SUGGEST else []
+    chat["offered"] = [e.id for e in match.suggestions] if reply.status == SUGGEST else []
     chat["offered_log"] = log_id
     html, markup = views.reply_view(reply, svc.rehabbot.kb, prefs, log_id)
     said = views.notice(prefs.lang, _personal_data(text), take_privacy_notice(context, prefs))
+    if guessed is not None:
+        said = "\n\n".join(x for x in (said, f"<i>{views.say(prefs.lang, 'mode_guessed_' + guessed)}</i>") if x)
     await send(message, f"{said}\n\n{html}" if said else html, markup)
 
 

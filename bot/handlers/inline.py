@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -16,6 +18,7 @@ from bot.handlers import views
 from bot.handlers.common import Context, get_prefs, services, user_id
 from bot.handlers.conversation import MAX_QUESTION
 from bot.matching import ANSWER, SUGGEST
+from bot.service import CRISIS, SMALLTALK
 
 MAX_RESULTS = 5
 DESCRIPTION_CHARS = 100
@@ -36,9 +39,18 @@ async def inline_query(update: Update, context: Context) -> None:
     reply = svc.rehabbot.ask(text, prefs.mode, prefs.lang, fmt=views.FORMAT)
     match = reply.match
     await svc.store.log_question(
-        channel="inline", mode=prefs.mode, lang=prefs.lang, question=text, status=match.status,
-        entry_id=match.entry.id if match.entry else None, confidence=match.confidence,
+        channel="inline", mode=prefs.mode, lang=prefs.lang, question=text, status=reply.status,
+        entry_id=reply.entry.id if reply.entry else None, confidence=match.confidence,
         elapsed_ms=reply.elapsed_ms, user_id=user_id(update))
+    if reply.status == CRISIS:  # the crisis reply, and nothing else to pick
+        first = reply.text.split("\n", 1)[0]
+        crisis = InlineQueryResultArticle(id="crisis", title=re.sub(r"<[^>]+>", "", first)[:64],
+                                          input_message_content=InputTextMessageContent(reply.text))
+        await query.answer([crisis], button=ask_bot, cache_time=0, is_personal=True)
+        return
+    if reply.status == SMALLTALK:
+        await query.answer([], button=ask_bot, cache_time=0, is_personal=True)
+        return
     chosen = []
     if match.status == ANSWER and match.entry is not None:
         chosen.append(match.entry)

@@ -43,6 +43,7 @@ class Prefs:
 
     mode: str = "staff"
     lang: str = "sv"
+    mode_chosen: bool = False  # False: the first telling question decides the mode (bot.understanding.guess_mode)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES or self.lang not in LANGS:
@@ -138,9 +139,11 @@ def reply_view(reply: Any, kb: KnowledgeBase, prefs: Prefs, log_id: int | None) 
     match, text = reply.match, reply.text.strip()
     offer = [button(texts(prefs.lang)["btn_start_pathway"], cb.walk_new(reply.pathway.id))] \
         if reply.pathway is not None else []
-    if match.status == ANSWER and match.entry is not None:
-        return text, answer_keyboard(match.entry, kb, prefs.lang, log_id, offer=offer)
-    if match.status == SUGGEST:
+    if reply.also is not None:  # the message's second question: one tap away
+        offer = [button(f"↗ {reply.also.title_in(prefs.lang, prefs.mode)}", cb.open_entry(reply.also.id))] + offer
+    if reply.entry is not None and reply.status in (ANSWER, "crisis"):
+        return text, answer_keyboard(reply.entry, kb, prefs.lang, log_id, offer=offer)
+    if reply.status == SUGGEST:
         ctx = cb.log_context(log_id)
         rows = [[button(e.title_in(prefs.lang), cb.view(e.id, "", ctx))] for e in match.suggestions]
         rows.append([button(labels()[prefs.lang]["none_of_these"], cb.none_of_these(log_id))])

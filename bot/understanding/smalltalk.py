@@ -18,7 +18,9 @@ HUMAN, SIMPLER, UNCLEAR, ABOUT, HELP, THANKS, BYE, GREETING, OK = (
 
 _KINDS: tuple[tuple[str, str], ...] = (
     (HUMAN, r"(ar|e) (du|ni|detta|det har|det) (en |ett )?(riktig |verklig )?(manniska|robot|bot|ai|dator|maskin|"
-            r"program|person|chatbot|chattbot|levande)|pratar jag med (en )?(manniska|robot|bot|ai|nagon|person)|"
+            r"program|person|chatbot|chattbot|levande)( som (svarar|skriver))?( eller (en |ett )?\w+)?|"
+            r"(manniska|person) eller (en |ett )?(dator|robot|maskin|bot|ai|program)|"
+            r"(is this|is it) (a )?(human|bot|robot|real person|person|machine|ai)( or (a )?\w+)?|pratar jag med (en )?(manniska|robot|bot|ai|nagon|person)|"
             r"(ar|e) du (riktig|verklig|pa riktigt|automatisk)|"
             r"are you (a )?(human|robot|bot|real|real person|person|ai|machine|computer)|"
             r"am i (talking|chatting|speaking) (to|with) (a )?(human|bot|robot|person|real person|machine)"),
@@ -30,6 +32,9 @@ _KINDS: tuple[tuple[str, str], ...] = (
               r"vad menar du|va|vad|hmm+|(i )?(do not|dont|don t) (understand|get it)|i am confused|what do you mean|"
               r"obegripligt|konstigt svar|fel svar|det var inte det jag fragade|that is not what i asked"),
     (ABOUT, r"vad (kan|gor|ar) du( for nagot| for en)?( hjalpa (mig |till )?med)?|vem ar du|vad ar (du|detta|det har)|"
+            r"(pratar|talar|kan|forstar) du (engelska|svenska|arabiska|persiska|somaliska|turkiska|polska|tigrinja|"
+            r"dari|andra sprak)|do you (speak|understand) \w+|what (can|do) you help (me )?with|"
+            r"what do you know( about)?|"
             r"hur (fungerar|funkar) (du|det har|detta)|vad (kan|ska) jag fraga( dig)?( om)?|vad vet du( om)?|"
             r"what (can|do) you do|who are you|what are you|how do you work|what can i ask( you)?"),
     (HELP, r"hjalp|help|hjalp mig|jag behover hjalp|i need help|\?+|meny|menu|start|borja"),
@@ -37,7 +42,8 @@ _KINDS: tuple[tuple[str, str], ...] = (
              r"( for (hjalpen|svaret|det|allt|informationen))?( (du|ni))?|(very )?much appreciated|"
              r"thank you (so|very) much|thanks a lot|(det var|det ar|bra|super|toppen|perfekt)( (bra|snallt|hjalpsamt))?"
              r" tack"),
-    (BYE, r"(hej ?da|hejdå|ha det( sa)? bra|vi ses|adjo|bye|goodbye|bye bye|see you)( (du|ni|pa dig))?"),
+    (BYE, r"(hej ?da|hejdå|ha det( sa)? bra|ha en (fin|bra|trevlig) (dag|kvall|helg)|vi ses|vi hors|adjo|bye|goodbye|"
+          r"bye bye|see you|have a (nice|good) (day|evening|weekend))( (du|ni|pa dig))?"),
     (GREETING, r"(hej+|hejsan|hallo+|halla|tja|tjena|tjenare|god (morgon|dag|kvall|eftermiddag)|hi|hello|hey|"
                r"good (morning|afternoon|evening)|salam|salaam|assalamu alaikum|merhaba|czesc|dzien dobry)"
                r"( (du|ni|dar|allihopa|rehabbot|bot|there))?( hur mar du| how are you)?|hur mar du|hur ar laget|"
@@ -64,8 +70,25 @@ def small_talk(message: str) -> str | None:
     # Two at once: "hej! vad kan du?", "tack och hej då": the second says more than the greeting.
     lead = _LEAD.match(folded)
     if lead and lead.end() < len(folded):
-        return small_talk(folded[lead.end():])
+        rest = small_talk(folded[lead.end():])
+        if rest is not None:
+            return rest
+    # "Tack för hjälpen, ha en fin dag!": every part small talk; the first one names it.
+    parts = [p for p in re.split(r"[,.!;]+", fold(message)) if p.strip()]
+    if len(parts) > 1:
+        kinds = [small_talk(p) for p in parts]
+        if all(kinds):
+            return kinds[0]
+    # "tack, det var precis vad jag behövde veta": thanks and a remark, no question.
+    if _THANKS_FIRST.match(folded) and "?" not in message and len(folded.split()) <= 10:
+        from bot.understanding.segment import is_question
+        rest = _THANKS_FIRST.sub("", folded)
+        if not is_question(rest) and not re.search(r"\b(men|but|fast|dock|however)\b", rest):
+            return THANKS
     return None
+
+
+_THANKS_FIRST = re.compile(r"^(tack|tackar|tusen tack|stort tack|thanks|thank you)( sa mycket)?\b\s*")
 
 
 _LEAD = re.compile(r"^(hej+|hejsan|hallo+|halla|tja|tjena|hi|hello|hey|god (morgon|dag|kvall)|tack|ok|okej)"
