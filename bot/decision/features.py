@@ -11,7 +11,7 @@ weights), and `ask --json --explain` shows them.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bot.matching.analyze import Analysis
@@ -28,11 +28,26 @@ NAMES = (
     "lead_other", "lead_other_sqrt",
     # How much of the first entry's title the question names, and by how much more than the second's.
     "named", "named_lead",
+    # Do the score's parts agree? The first by total is also first by wording, by BM25.
+    "agree_phrase", "agree_bm25", "phrase_lead",
 )
+# With the semantic re-ranker ready (bot.matching.semantic): an independent judge of meaning.
+SEMANTIC_NAMES = NAMES + ("sem", "sem_lead", "sem_agree", "sem_max")
 
 
 def _subjects(candidate: Candidate) -> set[str]:
     return {candidate.entry.id, *candidate.entry.topics}
+
+
+def semantic_features(candidates: list[Candidate], similarity: Any, positions: dict[str, int]) -> dict[str, float]:
+    """How the first candidate fares in meaning (e5 cosine similarity) among the candidates."""
+    if not candidates:
+        return {"sem": 0.0, "sem_lead": 0.0, "sem_agree": 0.0, "sem_max": 0.0}
+    sims = [float(similarity[positions[c.entry.id]]) for c in candidates]
+    first = candidates[0]
+    others = [sim for c, sim in zip(candidates[1:], sims[1:]) if not (_subjects(c) & _subjects(first))]
+    return {"sem": sims[0], "sem_lead": sims[0] - max(others, default=0.0), "sem_agree": float(sims[0] >= max(sims)),
+            "sem_max": max(sims)}
 
 
 def features(candidates: list[Candidate], analysis: Analysis, mode: str, same_subject: bool,
@@ -79,6 +94,10 @@ def features(candidates: list[Candidate], analysis: Analysis, mode: str, same_su
         "coverage_headline": coverage * headline,
         "lead_other": lead_other,
         "lead_other_sqrt": math.sqrt(max(lead_other, 0.0)),
+        "agree_phrase": float(bool(first) and phrase >= max(c.parts.get("phrase", 0.0) for c in candidates)),
+        "agree_bm25": float(bool(first) and parts.get("bm25", 0.0) >= max(c.parts.get("bm25", 0.0) for c in candidates)),
+        "phrase_lead": phrase - max((c.parts.get("phrase", 0.0) for c in candidates[1:]
+                                     if first and not (_subjects(c) & _subjects(first))), default=0.0),
         "named": parts.get("named", 0.0),
         "named_lead": parts.get("named", 0.0) - (candidates[1].parts.get("named", 0.0) if len(candidates) > 1 else 0.0),
     }

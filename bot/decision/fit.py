@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.decision.features import NAMES
-from bot.decision.model import MODEL_FILE
+from bot.decision.features import NAMES, SEMANTIC_NAMES
+from bot.decision.model import MODEL_FILE, SEMANTIC_MODEL_FILE
 from bot.evaluation import EvalItem, load_items
 from bot.kb.model import KnowledgeBase
 
@@ -50,9 +50,25 @@ class Row:
     group: int  # rows of one message share a group (for grouped cross-validation)
 
 
-def _bot(kb: KnowledgeBase) -> Any:
+def _bot(kb: KnowledgeBase, semantic: Any = None) -> Any:
+    """The bot as it answers, with the decision switched off (and the given re-ranker, if any)."""
     from bot.service import Rehabbot
-    return Rehabbot(kb.directory, semantic=False, decision=False, kb=kb)
+    bot = Rehabbot(kb.directory, semantic=False, decision=False, kb=kb)
+    bot.snapshot.matcher.semantic = semantic
+    return bot
+
+
+def _fold_reranker(semantic: Any, kb: KnowledgeBase, fold_kb: KnowledgeBase, held: set[tuple[str, int]]) -> Any:
+    """The full re-ranker's vectors without the held-out questions (no embedding anew)."""
+    if semantic is None:
+        return None
+    import numpy as np
+    keep: list[bool] = []
+    for entry in kb.entries:
+        keep += [True] * (bool(entry.title) + bool(entry.title_en))
+        keep += [(entry.id, i) not in held for i, q in enumerate(entry.questions) if q]
+    return type(semantic).from_vectors(fold_kb, semantic.question_vectors[np.array(keep, dtype=bool)],
+                                       semantic.answer_vectors, semantic.model)
 
 
 def rows_for(bot: Any, items: Iterable[EvalItem], source: str, first_group: int) -> list[Row]:
@@ -70,7 +86,7 @@ def rows_for(bot: Any, items: Iterable[EvalItem], source: str, first_group: int)
 
 
 def heldout_rows(kb: KnowledgeBase, folds: int = FOLDS, seed: int = 0,
-                 progress: Callable[[str], None] = lambda _: None) -> list[Row]:
+                 progress: Callable[[str], None] = lambda _: None, semantic: Any = None) -> list[Row]:
     """Every example question, asked of a knowledge base whose entry does not contain it."""
     rng = random.Random(seed)
     assignment: dict[tuple[str, int], int] = {}
@@ -89,7 +105,9 @@ def heldout_rows(kb: KnowledgeBase, folds: int = FOLDS, seed: int = 0,
                       for i, q in enumerate(entry.questions) if assignment[(entry.id, i)] == fold]
             entries.append(entry.model_copy(update={"questions": kept}) if kept != entry.questions else entry)
         fold_kb = dataclasses.replace(kb, entries=tuple(entries))
-        rows += rows_for(_bot(fold_kb), asked, "heldout", 1_000_000 * (fold + 1))
+        held = {key for key, f in assignment.items() if f == fold}
+        bot = _bot(fold_kb, _fold_reranker(semantic, kb, fold_kb, held))
+        rows += rows_for(bot, asked, "heldout", 1_000_000 * (fold + 1))
     return rows
 
 
@@ -97,9 +115,10 @@ def _mode_of(entry: Any) -> str:
     return "individual" if entry.audience == "individual" else "staff"
 
 
-def training_rows(kb: KnowledgeBase, train_dir: Path, progress: Callable[[str], None] = lambda _: None) -> list[Row]:
-    rows = heldout_rows(kb, progress=progress)
-    bot = _bot(kb)
+def training_rows(kb: KnowledgeBase, train_dir: Path, progress: Callable[[str], None] = lambda _: None,
+                  semantic: Any = None) -> list[Row]:
+    rows = heldout_rows(kb, progress=progress, semantic=semantic)
+    bot = _bot(kb, semantic)
     group = 10_000_000
     for path in sorted(train_dir.glob("*.yaml")):
         progress(path.name)
@@ -121,9 +140,9 @@ def _lenient(item: EvalItem, kb: KnowledgeBase) -> EvalItem:
     return dataclasses.replace(item, expect=tuple(sorted(topics)))
 
 
-def _matrix(rows: list[Row]) -> Any:
+def _matrix(rows: list[Row], names: tuple[str, ...] = NAMES) -> Any:
     import numpy as np
-    return np.array([[r.features[name] for name in NAMES] for r in rows], dtype=float)
+    return np.array([[r.features[name] for name in names] for r in rows], dtype=float)
 
 
 def _fit(X: Any, y: Any) -> Any:
@@ -133,11 +152,11 @@ def _fit(X: Any, y: Any) -> Any:
     return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000)).fit(X, y)
 
 
-def _out_of_fold(rows: list[Row], label: str, folds: int = FOLDS) -> Any:
+def _out_of_fold(rows: list[Row], label: str, names: tuple[str, ...], folds: int = FOLDS) -> Any:
     """Probabilities for every row from a model that never saw its message."""
     import numpy as np
     from sklearn.model_selection import GroupKFold
-    X = _matrix(rows)
+    X = _matrix(rows, names)
     y = np.array([getattr(r, label) for r in rows], dtype=int)
     groups = np.array([r.group for r in rows])
     out = np.zeros(len(rows))
@@ -157,21 +176,24 @@ def _cutoff(probabilities: Any, right: Any, precision: float) -> float:
     return float(p[ok[-1]]) if len(ok) else 1.0
 
 
-def _export(pipeline: Any) -> dict[str, Any]:
+def _export(pipeline: Any, names: tuple[str, ...]) -> dict[str, Any]:
     scaler, model = pipeline.steps[0][1], pipeline.steps[1][1]
     scale = [float(s) if s > 0 else 1.0 for s in scaler.scale_]
-    return {"names": list(NAMES), "mean": [float(m) for m in scaler.mean_], "scale": scale,
+    return {"names": list(names), "mean": [float(m) for m in scaler.mean_], "scale": scale,
             "coef": [float(c) for c in model.coef_[0]], "intercept": float(model.intercept_[0])}
 
 
-def fit(kb: KnowledgeBase, train_dir: Path, progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
-    """The model as JSON-ready data, with how it measured on out-of-fold predictions."""
+def fit(kb: KnowledgeBase, train_dir: Path, progress: Callable[[str], None] = lambda _: None,
+        semantic: Any = None) -> dict[str, Any]:
+    """The model as JSON-ready data, with how it measured on out-of-fold predictions. With a ready
+    `semantic` re-ranker, the model is fitted on its features too (`model_semantic.json`)."""
     import numpy as np
-    rows = training_rows(kb, train_dir, progress)
+    names = SEMANTIC_NAMES if semantic is not None else NAMES
+    rows = training_rows(kb, train_dir, progress, semantic)
     progress(f"fitting on {len(rows)} rows")
     top1 = np.array([r.top1 for r in rows])
     top3 = np.array([r.top3 for r in rows])
-    p1, p3 = _out_of_fold(rows, "top1"), _out_of_fold(rows, "top3")
+    p1, p3 = _out_of_fold(rows, "top1", names), _out_of_fold(rows, "top3", names)
     answer_cutoff = _cutoff(p1, top1, ANSWER_PRECISION)
     unanswered = p1 < answer_cutoff
     suggest_cutoff = _cutoff(p3[unanswered], top3[unanswered], SUGGEST_PRECISION) if unanswered.any() else 1.0
@@ -188,13 +210,14 @@ def fit(kb: KnowledgeBase, train_dir: Path, progress: Callable[[str], None] = la
             "answered_wrong": round(float((answered & ~top1)[mask].mean()), 3),
             "suggested": round(float(suggested[mask].mean()), 3)}
     return {
-        "answer": _export(_fit(_matrix(rows), top1.astype(int))),
-        "top3": _export(_fit(_matrix(rows), top3.astype(int))),
+        "answer": _export(_fit(_matrix(rows, names), top1.astype(int)), names),
+        "top3": _export(_fit(_matrix(rows, names), top3.astype(int)), names),
         "answer_cutoff": round(answer_cutoff, 4),
         "suggest_cutoff": round(suggest_cutoff, 4),
         "fitted": {
             "on": dt.date.today().isoformat(), "rows": len(rows), "kb_version": kb.version,
             "learner": "scikit-learn LogisticRegression (C=1) on standardised features",
+            "semantic": semantic is not None,
             "answer_precision_target": ANSWER_PRECISION, "suggest_precision_target": SUGGEST_PRECISION,
             "out_of_fold": {
                 "answer_precision": round(float(top1[answered].mean()), 4) if answered.any() else None,
@@ -205,6 +228,7 @@ def fit(kb: KnowledgeBase, train_dir: Path, progress: Callable[[str], None] = la
 
 
 def write(model: dict[str, Any], path: Path | None = None) -> Path:
-    target = path or Path(__file__).with_name(MODEL_FILE)
+    name = SEMANTIC_MODEL_FILE if model["fitted"].get("semantic") else MODEL_FILE
+    target = path or Path(__file__).with_name(name)
     target.write_text(json.dumps(model, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return target

@@ -24,7 +24,7 @@ from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
-from bot.decision.features import NAMES
+from bot.decision.features import SEMANTIC_NAMES
 
 ANSWER, SUGGEST, FALLBACK = "answer", "suggest", "fallback"
 
@@ -77,7 +77,7 @@ class DecisionModel:
     def from_json(cls, data: dict) -> "DecisionModel":
         answer, top3 = Logistic.from_json(data["answer"]), Logistic.from_json(data["top3"])
         for model in (answer, top3):
-            unknown = set(model.names) - set(NAMES)
+            unknown = set(model.names) - set(SEMANTIC_NAMES)
             if unknown:
                 raise ValueError(f"model.json names features this code does not compute: {sorted(unknown)}")
         return cls(answer, top3, float(data["answer_cutoff"]), float(data["suggest_cutoff"]),
@@ -88,13 +88,14 @@ class DecisionModel:
         return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
-MODEL_FILE = "model.json"
+MODEL_FILE = "model.json"  # on the lexical features: the bot as installed by `pip install .`
+SEMANTIC_MODEL_FILE = "model_semantic.json"  # with the semantic re-ranker's features, used once it is ready
 
 
-@lru_cache(maxsize=1)
-def shipped_model() -> DecisionModel | None:
+@lru_cache(maxsize=2)
+def shipped_model(semantic: bool = False) -> DecisionModel | None:
     """The fitted model shipped with the package (None before the first fit)."""
-    resource = files("bot.decision").joinpath(MODEL_FILE)
+    resource = files("bot.decision").joinpath(SEMANTIC_MODEL_FILE if semantic else MODEL_FILE)
     if not resource.is_file():
         return None
     return DecisionModel.from_json(json.loads(resource.read_text(encoding="utf-8")))

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from rapidfuzz import fuzz
 
-from bot.decision.features import features
+from bot.decision.features import features, semantic_features
 from bot.decision.model import ANSWER, FALLBACK, SUGGEST, Decision, DecisionModel, shipped_model
 from bot.kb.schema import Entry
 from bot.matching.analyze import Analysis
@@ -99,6 +99,8 @@ class Matcher:
         self.thresholds = thresholds or Thresholds()
         self.weights = weights or Weights()
         self.decision = shipped_model() if decision is True else (decision or None)
+        # With the semantic re-ranker ready, the model fitted on its features too (when shipped).
+        self.semantic_decision = shipped_model(semantic=True) if decision is True else None
         self._known = set(index.postings)
         # Optional (bot.matching.semantic): re-orders the candidates once its embeddings are ready;
         # until then, or without it, matching is purely lexical.
@@ -185,9 +187,13 @@ class Matcher:
         if not ranked:
             return Match(FALLBACK, question, (), (), analysis)
         feats = self.features(ranked, analysis, mode)
-        status, decision = self._decide(ranked, feats)
         similarity = self.semantic.similarity(question + " " + context) if self.semantic is not None else None
-        if similarity is not None:  # the order only: the decision is on the lexical ranking
+        model = self.decision
+        if similarity is not None:
+            feats.update(semantic_features(ranked, similarity, self._positions))
+            model = self.semantic_decision or model
+        status, decision = self._decide(ranked, feats, model)
+        if similarity is not None:  # the order: which entry is answered or offered
             ranked = self.semantic.rerank(ranked, similarity, self._positions)
         shown = tuple(ranked[: t.shown])
         offered = tuple(c.entry for c in ranked[: t.suggestions] if c.score > 0) if status == SUGGEST else ()
@@ -198,12 +204,13 @@ class Matcher:
         has_examples = self.index.has_examples[self._positions[ranked[0].entry.id]] if ranked else True
         return features(ranked, analysis, mode, same, has_examples, self._known)
 
-    def _decide(self, ranked: list[Candidate], feats: dict[str, float]) -> tuple[str, Decision | None]:
+    def _decide(self, ranked: list[Candidate], feats: dict[str, float],
+                model: DecisionModel | None) -> tuple[str, Decision | None]:
         """The fitted model's decision; the hand-set thresholds when no model is given, or when
         the best entry is a plain FAQ entry with no title and no example question (the
         contract's minimal format, which the model never saw: coverage is all there is)."""
-        if self.decision is not None and not feats["bare"]:
-            decision = self.decision.decide(feats)
+        if model is not None and not feats["bare"]:
+            decision = model.decide(feats)
             return decision.status, decision
         t, best = self.thresholds, ranked[0]
         runner_up = ranked[1] if len(ranked) > 1 else None
