@@ -297,7 +297,9 @@ async def test_an_answer_offers_the_pathway_that_fits_and_it_opens_below(api, sh
     assert pathway is not None
     async with polling(build(api, shipped_bot)):
         answer = await api.reply_to(USER, question)
-        assert answer.text == expected.text.strip()
+        # "en ny klient": the first telling message chose staff mode, and the answer says so first.
+        assert answer.text == "<i>Jag svarar dig som yrkesperson. Byt med /lage om du frågar för egen del.</i>\n\n" \
+            + expected.text.strip()
         assert f"🧭 Det finns en vägledning steg för steg för den här situationen: <b>{pathway.title}</b>" \
             in answer.text
         assert answer.data_of("Gå igenom vägledningen") == f"gn:{pathway.id}"

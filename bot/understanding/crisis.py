@@ -71,6 +71,7 @@ def _compile(text: str, category: str, lang: str) -> _Phrase:
     return _Phrase(tuple(words), tuple(prefix), text, category, lang)
 
 
+@lru_cache(maxsize=262144)
 def _word_matches(pattern: str, prefix: bool, word: str) -> bool:
     if prefix:
         if word.startswith(pattern):
@@ -81,7 +82,40 @@ def _word_matches(pattern: str, prefix: bool, word: str) -> bool:
         return True
     if len(pattern) < FUZZY_MIN or abs(len(word) - len(pattern)) > 2:
         return False
-    return Levenshtein.distance(pattern, word) <= (1 if len(pattern) < 9 else 2)
+    allowed = 1 if len(pattern) < 9 else 2
+    return Levenshtein.distance(pattern, word, score_cutoff=allowed) <= allowed
+
+
+class _Where:
+    """Where each lexicon word occurs in one message, worked out once per word and message."""
+
+    def __init__(self, words: list[str]):
+        self.by_word: dict[str, list[int]] = {}
+        for i, word in enumerate(words):
+            self.by_word.setdefault(word, []).append(i)
+        # A typo seldom hits both of the first two letters: only words sharing one are compared.
+        self.by_start: dict[tuple[int, str], set[str]] = {}
+        for word in self.by_word:
+            for k in (0, 1):
+                if len(word) > k:
+                    self.by_start.setdefault((k, word[k]), set()).add(word)
+        self._memo: dict[tuple[str, bool], tuple[int, ...]] = {}
+
+    def __call__(self, pattern: str, prefix: bool) -> tuple[int, ...]:
+        key = (pattern, prefix)
+        found = self._memo.get(key)
+        if found is None:
+            exact = self.by_word.get(pattern)
+            if exact is not None and not prefix:
+                found = tuple(exact)
+            elif not prefix and len(pattern) < FUZZY_MIN:
+                found = ()
+            else:
+                near = self.by_start.get((0, pattern[0]), set()) | self.by_start.get((1, pattern[1:2]), set())
+                found = tuple(sorted(i for word in near if _word_matches(pattern, prefix, word)
+                                     for i in self.by_word[word]))
+            self._memo[key] = found
+        return found
 
 
 class CrisisDetector:
@@ -110,24 +144,25 @@ class CrisisDetector:
         words = self._without_figures_of_speech(_words(message))
         if not words:
             return None
+        where = _Where(words)
         found: CrisisHit | None = None
         for phrase in self.phrases:
-            if self._starts(phrase, words):
+            if self._starts(phrase, where):
                 found = CrisisHit(phrase.category, phrase.text, phrase.lang)
                 break
         if found is not None and found.category != DISTRESS:
             return found
         for category, window, groups in self.together:
-            if self._together(groups, window, words) and (found is None or category != DISTRESS):
+            if self._together(groups, window, where) and (found is None or category != DISTRESS):
                 first = groups[0][0]
                 return CrisisHit(category, " + ".join(g[0].text for g in groups), first.lang)
         return found
 
-    def _together(self, groups: tuple[tuple[_Phrase, ...], ...], window: int, words: list[str]) -> bool:
+    def _together(self, groups: tuple[tuple[_Phrase, ...], ...], window: int, where: _Where) -> bool:
         """Whether one phrase of each group starts within `window` words of the first group's."""
-        anchors = sorted({i for phrase in groups[0] for i in self._starts(phrase, words)})
+        anchors = sorted({i for phrase in groups[0] for i in self._starts(phrase, where)})
         for anchor in anchors:
-            if all(any(abs(i - anchor) <= window for phrase in group for i in self._starts(phrase, words))
+            if all(any(abs(i - anchor) <= window for phrase in group for i in self._starts(phrase, where))
                    for group in groups[1:]):
                 return True
         return False
@@ -144,22 +179,23 @@ class CrisisDetector:
         return out
 
     @staticmethod
-    def _starts(phrase: _Phrase, words: list[str]) -> list[int]:
-        """Where in `words` the phrase occurs (the positions of its first word)."""
+    def _starts(phrase: _Phrase, where: _Where) -> list[int]:
+        """Where in the message the phrase occurs (the positions of its first word): each next
+        word within `GAP` other words of the one before."""
+        spots = []
+        for word, prefix in zip(phrase.words, phrase.prefix):
+            positions = where(word, prefix)
+            if not positions:
+                return []  # most phrases end here, at their first word
+            spots.append(positions)
         starts = []
-        first, first_prefix = phrase.words[0], phrase.prefix[0]
-        for start, word in enumerate(words):
-            if not _word_matches(first, first_prefix, word):
-                continue
-            position, ok = start, True
-            for pattern, prefix in zip(phrase.words[1:], phrase.prefix[1:]):
-                window = words[position + 1: position + 2 + GAP]
-                found = next((k for k, w in enumerate(window) if _word_matches(pattern, prefix, w)), None)
-                if found is None:
-                    ok = False
+        for start in spots[0]:
+            position = start
+            for positions in spots[1:]:
+                position = next((i for i in positions if position < i <= position + 1 + GAP), -1)
+                if position < 0:
                     break
-                position += 1 + found
-            if ok:
+            if position >= 0:
                 starts.append(start)
         return starts
 
