@@ -6,9 +6,10 @@ Score parts, each in [0, 1]:
 - headline: the same, counting only its title and keywords;
 - phrase: the best rapidfuzz similarity between the question and one of the
   entry's example questions or its title.
-The confidence is a weighted sum of the parts. The status is a decision on
-top of the ranking, with every threshold in `Thresholds`, so they can be
-tuned in one place against the evaluation set.
+The confidence is a weighted sum of the parts. The status (answer, suggest,
+fallback) is decided on top of the ranking by the calibrated model of
+`bot.decision`; the hand-set `Thresholds` remain for plain FAQ entries the
+model never saw, and for fitting the model itself.
 """
 
 from __future__ import annotations
