@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import yaml
 
 from bench.baselines import BM25Baseline, Cutoff, Ours, RapidfuzzBaseline, System, tune_cutoff
@@ -32,6 +31,7 @@ from bot.evaluation import EvalItem, evaluate, load_items
 from bot.kb.model import KnowledgeBase
 from bot.kb.schema import Entry
 from bot.matching import ANSWER, Index, Matcher
+from bot.matching.semantic import without_questions
 from bot.service import Rehabbot
 
 Progress = Callable[[Iterable[Any], str, int], Iterable[Any]]
@@ -112,12 +112,7 @@ def _fold_reranker(semantic: Any, kb: KnowledgeBase, removed: dict[str, set[int]
     """The shipped bot's semantic re-ranker for a fold: its vectors minus the held-out questions."""
     if semantic is None or not semantic.ready:
         return None
-    keep = []
-    for entry in kb.entries:
-        keep += [True] * (bool(entry.title) + bool(entry.title_en))
-        keep += [bool(q) and i not in removed.get(entry.id, ()) for i, q in enumerate(entry.questions) if q]
-    return type(semantic).from_vectors(fold_kb, semantic.question_vectors[np.array(keep, dtype=bool)],
-                                       semantic.answer_vectors, semantic.model)
+    return without_questions(semantic, kb, fold_kb, removed)
 
 
 def heldout_quality(kb: KnowledgeBase, cutoffs: dict[str, float], progress: Progress = no_progress,

@@ -49,11 +49,10 @@ class Conversation:
 
     last_entry: str | None = None  # the entry answered last
     turns: int = 0  # messages since then
-    also: str | None = None  # the second question's entry, offered as a choice
     subject: str | None = None  # the first suggestion when the last reply only suggested: a follow-up leans on it
 
     def to_dict(self) -> dict[str, Any]:
-        return {"last_entry": self.last_entry, "turns": self.turns, "also": self.also, "subject": self.subject}
+        return {"last_entry": self.last_entry, "turns": self.turns, "subject": self.subject}
 
     @classmethod
     def from_dict(cls, data: Any) -> "Conversation":
@@ -64,7 +63,7 @@ class Conversation:
             value = data.get(key)
             return value if isinstance(value, str) else None
         turns = data.get("turns")
-        return cls(text("last_entry"), turns if isinstance(turns, int) else 0, text("also"), text("subject"))
+        return cls(text("last_entry"), turns if isinstance(turns, int) else 0, text("subject"))
 
 
 @dataclass(frozen=True)
@@ -178,19 +177,18 @@ class Rehabbot:
         snap = self._snapshot  # one read: the whole answer comes from one knowledge base
         conversation = conversation or Conversation()
         understood = understand(question)
-        segments = understood.segments
-        if understood.crisis is not None and understood.crisis.category == DISTRESS and segments is not None:
-            # Worn out, not in acute danger: the crisis lines first, then the answer asked for.
-            answer = self._answer(snap, segments, question, mode, lang, fmt, conversation, started)
-            native = crisis_line(understood.crisis.lang) if understood.crisis.lang not in ("sv", "en") else ""
-            text = render_crisis(DISTRESS, mode, lang, fmt, (), native) + "\n\n" + answer.text
-            return dataclasses.replace(answer, text=text, kind=CRISIS, detail=DISTRESS)
-        if understood.crisis is not None:
+        segments, crisis = understood.segments, understood.crisis
+        if crisis is not None:
+            native = crisis_line(crisis.lang) if crisis.lang not in ("sv", "en") else ""
+            if crisis.category == DISTRESS and segments is not None:
+                # Worn out, not in acute danger: the crisis lines first, then the answer asked for.
+                answer = self._answer(snap, segments, question, mode, lang, fmt, conversation, started)
+                text = render_crisis(DISTRESS, mode, lang, fmt, (), native) + "\n\n" + answer.text
+                return dataclasses.replace(answer, text=text, kind=CRISIS, detail=DISTRESS)
             match = snap.matcher.match(question, mode)
             entries = [c.entry for c in match.candidates[:2]] if match.status == ANSWER else []
-            native = crisis_line(understood.crisis.lang) if understood.crisis.lang not in ("sv", "en") else ""
-            text = render_crisis(understood.crisis.category, mode, lang, fmt, entries, native)
-            return self._reply(match, text, started, kind=CRISIS, detail=understood.crisis.category,
+            text = render_crisis(crisis.category, mode, lang, fmt, entries, native)
+            return self._reply(match, text, started, kind=CRISIS, detail=crisis.category,
                                conversation=Conversation())
         if understood.smalltalk is not None:
             return self._small_talk(snap, understood.smalltalk, question, mode, lang, fmt, conversation, started)
@@ -207,7 +205,7 @@ class Rehabbot:
             text += "\n\n" + render_also(also, 1, mode, lang, fmt)
         answered = match.entry.id if match.status == ANSWER and match.entry else None
         offered = match.suggestions[0].id if match.status == SUGGEST and match.suggestions else None
-        follow = (Conversation(answered, 0, also.id if also else None) if answered
+        follow = (Conversation(answered) if answered
                   else Conversation(subject=offered) if offered
                   else Conversation(conversation.last_entry, conversation.turns + 1) if conversation.last_entry
                   else Conversation())
@@ -247,10 +245,9 @@ class Rehabbot:
         if len(segments.questions) < 2:
             return self._match(snap, segments.question, segments.context, mode, conversation), None
         matches = [self._match(snap, q, segments.context, mode, conversation) for q in segments.questions]
-        whole = self._match(snap, segments.question, segments.context, mode, conversation)
         answered = [m for m in matches if m.status == ANSWER and m.entry is not None]
-        if not answered:
-            return whole, None
+        if not answered:  # no one question is clear alone: the message as a whole
+            return self._match(snap, segments.question, segments.context, mode, conversation), None
         main = max(answered, key=lambda m: m.decision.p_answer if m.decision else m.confidence)
         assert main.entry is not None
         for other in answered:

@@ -221,7 +221,7 @@ def test_a_follow_up_is_resolved_against_the_last_answer(shipped_bot):
 
 
 def test_the_conversation_survives_a_round_trip_through_plain_data():
-    state = Conversation("sip", 1, "sgi", None)
+    state = Conversation("sip", 1, subject="sgi")
     assert Conversation.from_dict(state.to_dict()) == state
     assert Conversation.from_dict({"last_entry": 3, "turns": "x"}) == Conversation()
     assert Conversation.from_dict(None) == Conversation()

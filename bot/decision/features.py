@@ -11,6 +11,7 @@ weights), and `ask --json --explain` shows them.
 from __future__ import annotations
 
 import math
+from collections.abc import Container
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def semantic_features(candidates: list[Candidate], similarity: Any, positions: d
 
 
 def features(candidates: list[Candidate], analysis: Analysis, mode: str, same_subject: bool,
-             has_examples: bool, known: set[str]) -> dict[str, float]:
+             has_examples: bool, known: Container[str]) -> dict[str, float]:
     """The features of a ranking (best first). `known`: the index's vocabulary."""
     first = candidates[0] if candidates else None
     score = first.score if first else 0.0

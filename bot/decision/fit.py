@@ -34,6 +34,7 @@ from bot.decision.features import NAMES, SEMANTIC_NAMES
 from bot.decision.model import MODEL_FILE, SEMANTIC_MODEL_FILE
 from bot.evaluation import EvalItem, load_items
 from bot.kb.model import KnowledgeBase
+from bot.matching.semantic import without_questions
 
 FOLDS = 5
 ANSWER_PRECISION = 0.975  # an answer wrong at most one time in forty on held-out rows (target: 1 in 30)
@@ -58,17 +59,7 @@ def _bot(kb: KnowledgeBase, semantic: Any = None) -> Any:
     return bot
 
 
-def _fold_reranker(semantic: Any, kb: KnowledgeBase, fold_kb: KnowledgeBase, held: set[tuple[str, int]]) -> Any:
-    """The full re-ranker's vectors without the held-out questions (no embedding anew)."""
-    if semantic is None:
-        return None
-    import numpy as np
-    keep: list[bool] = []
-    for entry in kb.entries:
-        keep += [True] * (bool(entry.title) + bool(entry.title_en))
-        keep += [(entry.id, i) not in held for i, q in enumerate(entry.questions) if q]
-    return type(semantic).from_vectors(fold_kb, semantic.question_vectors[np.array(keep, dtype=bool)],
-                                       semantic.answer_vectors, semantic.model)
+
 
 
 def rows_for(bot: Any, items: Iterable[EvalItem], source: str, first_group: int) -> list[Row]:
@@ -105,8 +96,11 @@ def heldout_rows(kb: KnowledgeBase, folds: int = FOLDS, seed: int = 0,
                       for i, q in enumerate(entry.questions) if assignment[(entry.id, i)] == fold]
             entries.append(entry.model_copy(update={"questions": kept}) if kept != entry.questions else entry)
         fold_kb = dataclasses.replace(kb, entries=tuple(entries))
-        held = {key for key, f in assignment.items() if f == fold}
-        bot = _bot(fold_kb, _fold_reranker(semantic, kb, fold_kb, held))
+        removed: dict[str, set[int]] = {}
+        for (entry_id, i), f in assignment.items():
+            if f == fold:
+                removed.setdefault(entry_id, set()).add(i)
+        bot = _bot(fold_kb, without_questions(semantic, kb, fold_kb, removed) if semantic is not None else None)
         rows += rows_for(bot, asked, "heldout", 1_000_000 * (fold + 1))
     return rows
 

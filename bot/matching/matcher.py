@@ -50,9 +50,6 @@ class Weights:
     coverage: float = 0.40
     headline: float = 0.25
     phrase: float = 0.35
-    # Share of the score from how much of the entry's title the question names: measured at 0.1-0.3
-    # on the held-out rewritings, it loses more than it wins, so it only informs the decision.
-    named: float = 0.0
     bare: float = 0.6  # confidence per unit of coverage for an entry with no title and no example question
     audience: float = 0.92  # factor for an entry written for the other audience
     meaning: float = 0.8  # share of shared meaning (vs. wording) in the phrase similarity
@@ -102,7 +99,6 @@ class Matcher:
         self.decision = shipped_model() if decision is True else (decision or None)
         # With the semantic re-ranker ready, the model fitted on its features too (when shipped).
         self.semantic_decision = shipped_model(semantic=True) if decision is True else None
-        self._known = set(index.postings)
         # Optional (bot.matching.semantic): re-orders the candidates once its embeddings are ready;
         # until then, or without it, matching is purely lexical.
         self.semantic = semantic
@@ -156,10 +152,11 @@ class Matcher:
             phrase = self._phrase(query, query_mass, analysis, pos) if covered[pos] > 0 else 0.0
             parts = {"coverage": float(coverage[pos]), "headline": float(headline_share[pos]),
                      "phrase": phrase, "bm25": float(bm25[pos])}
+            # How much of the title the question names: mixed into the score at 0.1-0.3 it lost more
+            # than it won on the held-out rewritings, so it only informs the decision (bot.decision).
             parts["named"] = self._named(asked_terms, pos)
             score = (weights.coverage * parts["coverage"] + weights.headline * parts["headline"]
                      + weights.phrase * phrase)
-            score = (1 - weights.named) * score + weights.named * parts["named"]
             if not index.has_examples[pos]:
                 # Nothing to compare the wording with, so headline and phrase say nothing:
                 # coverage alone sets the confidence (measured on SweFAQ: see bench/REPORT.md).
@@ -177,13 +174,12 @@ class Matcher:
         (bot.decision) on the lexical ranking; the semantic re-ranker, when ready, only
         re-orders the candidates (so which entry is answered or offered)."""
         ranked, analysis = self.rank(question, mode, context)
-        if context and not any(term.is_content and term.text in self.index.postings for term in analysis.terms):
+        if context and not self._knows(analysis):
             # "… vad ska jag göra?": the question itself names nothing, so the situation is the question.
             question, context = f"{context} {question}", ""
             ranked, analysis = self.rank(question, mode)
         t = self.thresholds
-        knows_something = any(term.is_content and term.text in self.index.postings for term in analysis.terms)
-        if not knows_something and ranked:
+        if not self._knows(analysis) and ranked:
             return self._foreign(question, ranked, analysis)
         if not ranked:
             return Match(FALLBACK, question, (), (), analysis)
@@ -200,10 +196,14 @@ class Matcher:
         offered = tuple(c.entry for c in ranked[: t.suggestions] if c.score > 0) if status == SUGGEST else ()
         return Match(status, question, shown, offered, analysis, feats, decision)
 
+    def _knows(self, analysis: Analysis) -> bool:
+        """Whether the question (not its context) has a content word the knowledge base uses."""
+        return any(term.is_content and term.text in self.index.postings for term in analysis.terms)
+
     def features(self, ranked: list[Candidate], analysis: Analysis, mode: str) -> dict[str, float]:
         same = len(ranked) > 1 and self._same_subject(ranked[0].entry, ranked[1].entry)
         has_examples = self.index.has_examples[self._positions[ranked[0].entry.id]] if ranked else True
-        return features(ranked, analysis, mode, same, has_examples, self._known)
+        return features(ranked, analysis, mode, same, has_examples, self.index.postings)
 
     def _decide(self, ranked: list[Candidate], feats: dict[str, float],
                 model: DecisionModel | None) -> tuple[str, Decision | None]:

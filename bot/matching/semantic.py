@@ -263,6 +263,20 @@ class SemanticReranker:
         return [marked[i] for i in order]
 
 
+def without_questions(semantic: SemanticReranker, kb: KnowledgeBase, fold_kb: KnowledgeBase,
+                      removed: dict[str, set[int]]) -> SemanticReranker:
+    """`semantic` (built for `kb`) for `fold_kb`: the same vectors minus the example questions
+    `removed` (entry id → their positions in `entry.questions`), without embedding anything anew.
+    For held-out measurements: a question must not be compared with its own embedding."""
+    keep: list[bool] = []
+    for entry in kb.entries:  # the layout of entry_texts
+        keep += [True] * (bool(entry.title) + bool(entry.title_en))
+        keep += [i not in removed.get(entry.id, ()) for i, q in enumerate(entry.questions) if q]
+    assert semantic.question_vectors is not None and semantic.answer_vectors is not None
+    return type(semantic).from_vectors(fold_kb, semantic.question_vectors[np.array(keep, dtype=bool)],
+                                       semantic.answer_vectors, semantic.model)
+
+
 def reranker_for(kb: KnowledgeBase, wanted: bool | None = None) -> SemanticReranker | None:
     """A re-ranker building in the background, or None when switched off or not installed."""
     if wanted is False or (wanted is None and not enabled()) or not installed() or not kb.entries:

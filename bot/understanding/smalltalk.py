@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from bot.matching.normalize import fold
+from bot.understanding.segment import is_question
 
 HUMAN, SIMPLER, UNCLEAR, ABOUT, HELP, THANKS, BYE, GREETING, OK = (
     "human", "simpler", "unclear", "about", "help", "thanks", "bye", "greeting", "ok")
@@ -81,7 +82,6 @@ def small_talk(message: str) -> str | None:
             return kinds[0]
     # "tack, det var precis vad jag behövde veta": thanks and a remark, no question.
     if _THANKS_FIRST.match(folded) and "?" not in message and len(folded.split()) <= 10:
-        from bot.understanding.segment import is_question
         rest = _THANKS_FIRST.sub("", folded)
         if not is_question(rest) and not re.search(r"\b(men|but|fast|dock|however)\b", rest):
             return THANKS
