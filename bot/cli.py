@@ -209,7 +209,7 @@ def cmd_kb(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         return 2
     rows = [{"id": e.id, "kind": e.kind, "title": e.display_title, "topics": list(e.topics),
-             "sources": list(e.sources), "reviewed": e.reviewed.isoformat() if e.reviewed else None,
+             "sources": [kb.cite(s)[0] for s in e.sources], "source_refs": [s.as_data() for s in e.sources], "reviewed": e.reviewed.isoformat() if e.reviewed else None,
              "audience": e.audience} for e in kb.entries]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))

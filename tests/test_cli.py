@@ -65,16 +65,19 @@ def test_kb_check_of_the_shipped_knowledge_base_has_no_errors():
 def test_kb_list_json_gives_every_entry_with_the_contract_fields(small_kb_dir):
     rows = json.loads(run_cli("kb", "list", "--json", "--kb", str(small_kb_dir)).stdout)
     assert len(rows) == 6
-    assert set(rows[0]) == {"id", "kind", "title", "topics", "sources", "reviewed", "audience"}
+    assert set(rows[0]) == {"id", "kind", "title", "topics", "sources", "source_refs", "reviewed", "audience"}
     sip = next(r for r in rows if r["id"] == "sip")
     assert sip["reviewed"] == "2026-11-24" and sip["kind"] == "insats" and sip["topics"] == ["sip"]
+    # People read a document's title; admins get its file and section.
+    assert sip["sources"][0].startswith("Stockholmsmodellen – slutrapport")
+    assert sip["source_refs"][0]["document"] == "004_7d8eed09569d1593.txt"
 
 
 def test_kb_list_of_a_minimal_faq_uses_null_and_empty_lists():
     rows = json.loads(run_cli("kb", "list", "--json", "--kb", str(Path(__file__).parent / "fixtures" / "faq_minimal")).stdout)
     wifi = next(r for r in rows if r["id"] == "wifi")
     assert wifi == {"id": "wifi", "kind": "faq", "title": "wifi", "topics": [], "sources": [],
-                    "reviewed": None, "audience": "both"}
+                    "source_refs": [], "reviewed": None, "audience": "both"}
 
 
 def test_eval_json_scores_and_min_accuracy_sets_the_exit_status(small_kb_dir, tmp_path):

@@ -71,6 +71,8 @@ def test_a_loaded_knowledge_base_is_immutable(small_kb_dir):
     ("insatser.yaml", "    - Hur kommer man till finsamteamet?", "    - vad betyder sgi", "- vad betyder sgi",
      "exempelfrågan 'vad betyder sgi' finns redan under 'faq_sgi'"),
     ("insatser.yaml", "- id: finsamteam", "- id: faq_sgi", "id: faq_sgi", "id 'faq_sgi' finns redan"),
+    ("insatser.yaml", "004_7d8eed09569d1593.txt, avsnitt SIP", "005_7d8eed09569d1593.txt, avsnitt SIP", "005_7d8",
+     "källdokumentet '005_7d8eed09569d1593.txt' finns inte i sources.yaml"),
     ("faq.yaml", "  answer:\n    staff: SGI", "  answr:\n    staff: SGI", "answr:", "obligatoriskt fält 'answer' saknas"),
 ])
 def test_each_kind_of_mistake_is_reported_with_file_and_line(kb_copy, file, old, new, needle, message):

@@ -94,3 +94,13 @@ def test_answers_speak_of_reports_not_of_our_seed_files(kb):
         if entry.answer_en:
             texts += [entry.answer_en.staff, entry.answer_en.individual]
         assert not any("seed" in (t or "").lower() for t in texts), entry.id
+
+
+def test_no_answer_in_any_mode_language_or_format_names_a_source_file(kb):
+    from bot.answers import render_entry
+    file_name = re.compile(r"\d{3}_[0-9a-f]{16}")
+    for entry in kb.entries:
+        for mode in ("staff", "individual"):
+            for lang in ("sv", "en"):
+                for fmt in ("text", "telegram"):
+                    assert not file_name.search(render_entry(entry, kb, mode, lang, fmt)), (entry.id, mode, lang, fmt)

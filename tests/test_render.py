@@ -79,3 +79,35 @@ def test_the_individual_reads_their_own_next_step_first(kb_copy):
     assert "Nästa steg för dig: Säg ja eller nej till SIP." in individual
     staff = bot.ask("Vem kallar till SIP?", "staff", "sv").text
     assert "1. Socialtjänsten: Kallar till SIP-möte.\n2. Individen: Säg ja eller nej till SIP." in staff
+
+
+def test_sources_read_as_document_titles_with_links_and_never_as_file_names(kb_copy):
+    from bot.service import Rehabbot
+    path = kb_copy / "insatser.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        '  sources: ["004_7d8eed09569d1593.txt, avsnitt SIP-samordnare"]',
+        '  sources:\n    - "004_7d8eed09569d1593.txt, avsnitt SIP-samordnare"\n'
+        '    - {title: "forsakringskassan.se: Samordning", url: https://www.forsakringskassan.se/samordning}'),
+        encoding="utf-8")
+    bot = Rehabbot(kb_copy)
+    sip = bot.kb.by_id["sip"]
+    text = render_entry(sip, bot.kb, "staff", "sv")
+    assert ("Källa: Stockholmsmodellen – slutrapport, Samordningsförbundet Stockholms stad (juni 2019), "
+            "avsnitt SIP-samordnare; forsakringskassan.se: Samordning (https://www.forsakringskassan.se/samordning)"
+            in text), text
+    html = render_entry(sip, bot.kb, "staff", "sv", "telegram")
+    assert '<a href="https://www.forsakringskassan.se/samordning">forsakringskassan.se: Samordning</a>' in html
+    assert "7d8eed09569d1593" not in text + html
+
+
+def test_an_editorial_note_is_for_staff_only(kb_copy):
+    from bot.service import Rehabbot
+    path = kb_copy / "insatser.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "  reviewed: 2026-11-24\n", "  staff_note: Rapporten från 2019 hänvisar till den gamla lagen.\n"
+                                    "  reviewed: 2026-11-24\n", 1), encoding="utf-8")
+    bot = Rehabbot(kb_copy)
+    entry = next(e for e in bot.kb.entries if e.staff_note)
+    assert "Not: Rapporten från 2019 hänvisar till den gamla lagen." in render_entry(entry, bot.kb, "staff", "sv")
+    for fmt in ("text", "telegram"):
+        assert "gamla lagen" not in render_entry(entry, bot.kb, "individual", "sv", fmt)

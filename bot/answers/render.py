@@ -56,6 +56,12 @@ class RelatedView:
 
 
 @dataclass
+class SourceView:
+    title: str
+    url: str | None = None
+
+
+@dataclass
 class EntryView:
     id: str
     kind: str
@@ -69,8 +75,9 @@ class EntryView:
     own_step: StepView | None = None  # the individual's own next step (else the first): "Nästa steg för dig"
     contacts: list[ContactView] = field(default_factory=list)
     related: list[RelatedView] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)
+    sources: list[SourceView] = field(default_factory=list)
     reviewed: str = ""
+    staff_note: str = ""  # editorial, staff mode only
 
 
 def entry_view(entry: Entry, kb: KnowledgeBase, mode: str, lang: str) -> EntryView:
@@ -94,8 +101,10 @@ def entry_view(entry: Entry, kb: KnowledgeBase, mode: str, lang: str) -> EntryVi
                              (s.do_en if lang == "en" and s.do_en else s.do)) for s in entry.next_steps],
         contacts=[_contact(c) for c in entry.contacts],
         related=[RelatedView(r, title(r)) for r in entry.related if kb.get(r)],
-        sources=list(entry.sources),
-        reviewed=entry.reviewed.isoformat() if entry.reviewed else "")
+        sources=[SourceView(*cited) for cited in kb.citations(entry.sources)],
+        reviewed=entry.reviewed.isoformat() if entry.reviewed else "",
+        staff_note="" if mode == "individual" else (
+            (entry.staff_note_en if lang == "en" else None) or entry.staff_note or ""))
     # The individual reads one next step, and only one they take themself: another actor's
     # task is never "Nästa steg för dig".
     own = [step_view for step_view, step in zip(view.next_steps, entry.next_steps) if step.who == PERSON]

@@ -20,7 +20,7 @@ from rapidfuzz import process
 
 from bot.kb.model import KnowledgeBase
 from bot.kb.problems import KnowledgeBaseInvalid, Problem, display_path
-from bot.kb.schema import KINDS, PERSON, Entry, GlossaryTerm
+from bot.kb.schema import KINDS, PERSON, Document, Entry, GlossaryTerm, Source
 from bot.kb.yamlsource import LineDict, LineList, line_of, load_yaml
 from bot.matching.normalize import plain
 from bot.pathways.graph import check_pathway
@@ -29,8 +29,9 @@ from bot.pathways.schema import Pathway
 TOPICS_FILE = "topics.yaml"
 GLOSSARY_FILE = "glossary.yaml"
 PATHWAYS_FILE = "pathways.yaml"
+SOURCES_FILE = "sources.yaml"
 # Files that are not lists of entries.
-SPECIAL_FILES = {TOPICS_FILE, GLOSSARY_FILE, PATHWAYS_FILE}
+SPECIAL_FILES = {TOPICS_FILE, GLOSSARY_FILE, PATHWAYS_FILE, SOURCES_FILE}
 DEFAULT_KIND = {"actors": "actor", "insatser": "insats", "begrepp": "begrepp", "tasks": "task"}
 DEFAULT_REVIEW_AGE_DAYS = 365
 
@@ -79,6 +80,7 @@ class _Reader:
     def read(self) -> KnowledgeBase | None:
         files = sorted(self.directory.glob("*.yaml")) + sorted(self.directory.glob("*.yml"))
         topics = self._read_topics()
+        documents = self._read_documents()
         glossary = self._read_glossary()
         entries: list[Entry] = []
         origins: dict[str, tuple[str, int]] = {}
@@ -97,6 +99,7 @@ class _Reader:
                 if entry is not None:
                     entries.append(entry)
         self._check_references(refs, topics)
+        self._check_documents(refs, documents)
         self._check_questions(refs)
         pathways = self._read_pathways({r.id for r in refs}, {r.id for r in refs if r.kind == "actor"})
         if any(not p.warning for p in self.problems):
@@ -104,6 +107,7 @@ class _Reader:
         return KnowledgeBase(
             directory=self.directory, entries=tuple(entries), glossary=tuple(glossary), pathways=tuple(pathways),
             topics=MappingProxyType(topics if topics is not None else {}),
+            documents=MappingProxyType(documents or {}),
             origins=MappingProxyType(origins), version=self.digest.hexdigest()[:10])
 
     def _load(self, file: Path) -> tuple[Any, str]:
@@ -131,6 +135,23 @@ class _Reader:
                 else:
                     self.error(shown, line_of(section, (index,)), "ett ämne behöver ett 'id'")
         return topics
+
+    def _read_documents(self) -> dict[str, Document] | None:
+        file = self.directory / SOURCES_FILE
+        if not file.exists():
+            return None
+        data, shown = self._load(file)
+        documents: dict[str, Document] = {}
+        for index, item in self._items(data, shown):
+            try:
+                document = Document.model_validate(item)
+            except ValidationError as exc:
+                self._report(exc, data, (index,), shown)
+                continue
+            if document.id in documents:
+                self.error(shown, line_of(data, (index,)), f"källdokumentet '{document.id}' finns redan")
+            documents[document.id] = document
+        return documents
 
     def _read_glossary(self) -> list[GlossaryTerm]:
         file = self.directory / GLOSSARY_FILE
@@ -245,6 +266,22 @@ class _Reader:
             if not ref.item.get("sources") and (ref.kind != "faq" or ref.item.get("topics")):
                 self.warn(ref.path, ref.item.line, f"posten '{ref.id}' saknar 'sources'")
 
+    def _check_documents(self, refs: list["_Refs"], documents: dict[str, Document] | None) -> None:
+        """Every source document an entry names is described in sources.yaml, so that a person
+        reads its title and never a file name."""
+        for ref in refs:
+            for index, source in enumerate(ref.item.get("sources") or []):
+                document = Source.model_validate(source).document if _valid_source(source) else None
+                if document is None or (documents is not None and document in documents):
+                    continue
+                if documents is None:
+                    self.warn(ref.path, ref.line("sources", index),
+                              f"källdokumentet '{document}' visas som 'källdokument': {SOURCES_FILE} saknas")
+                else:
+                    self.error(ref.path, ref.line("sources", index),
+                               f"källdokumentet '{document}' finns inte i {SOURCES_FILE}"
+                               f"{_did_you_mean(document, documents)}")
+
     def _check_questions(self, refs: list["_Refs"]) -> None:
         owner: dict[str, tuple[str, str, int]] = {}
         for ref in refs:
@@ -292,6 +329,14 @@ class _Refs:
 
 
 _FIELD_NAMES = tuple(Entry.model_fields)
+
+
+def _valid_source(value: Any) -> bool:
+    try:
+        Source.model_validate(value)
+    except ValidationError:
+        return False  # reported with the entry
+    return True
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
-from bot.kb.schema import Entry, GlossaryTerm
+from bot.kb.schema import Document, Entry, GlossaryTerm, Source
 from bot.pathways.schema import Pathway
 
 
@@ -25,6 +25,7 @@ class KnowledgeBase:
     pathways: tuple[Pathway, ...] = ()
     topics: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     origins: Mapping[str, tuple[str, int]] = field(default_factory=lambda: MappingProxyType({}))
+    documents: Mapping[str, Document] = field(default_factory=lambda: MappingProxyType({}))
     version: str = ""
     loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
 
@@ -43,6 +44,27 @@ class KnowledgeBase:
 
     def of_kind(self, kind: str) -> list[Entry]:
         return [e for e in self.entries if e.kind == kind]
+
+    def cite(self, source: Source) -> tuple[str, str | None]:
+        """A source as a person reads it: a title (never a file name) and a link if there is one."""
+        document = self.documents.get(source.document or "")
+        title = source.title or (document.title if document else None)
+        if title is None and source.url:
+            title = source.url.split("//", 1)[1].removeprefix("www.").rstrip("/")
+        title = title or "källdokument"  # a document sources.yaml does not know: never its file name
+        if source.section and source.document:
+            title = f"{title}, {source.section}"
+        return title, source.url or (document.url if document else None)
+
+    def citations(self, sources: tuple[Source, ...]) -> list[tuple[str, str | None]]:
+        """The sources as a person reads them, a document's sections under its title once."""
+        cited: dict[str, tuple[list[str], str | None]] = {}
+        for source in sources:
+            title, url = self.cite(source.model_copy(update={"section": None}))
+            sections, _ = cited.setdefault(title, ([], url))
+            if source.section:
+                sections.append(source.section)
+        return [(", ".join((title, *sections)), url) for title, (sections, url) in cited.items()]
 
     def counts(self) -> dict[str, int]:
         return dict(Counter(e.kind for e in self.entries))

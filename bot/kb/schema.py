@@ -95,6 +95,79 @@ class Contact(_Strict):
         return self
 
 
+# A seed document named the way the source documents are stored: "004_7d8eed09569d1593.txt".
+_DOCUMENT = re.compile(r"^(?P<document>\d{3}_[0-9a-f]{16}\.txt)(?:\s*,\s*(?P<section>.+))?$")
+
+
+class Source(_Strict):
+    """Where a fact comes from: what a person reads (`title`, a link) and, for the source
+    documents, which document and section (machine-readable, for admins).
+
+    In YAML a source is a mapping, or a plain string: a document file name with an optional
+    ", avsnitt …", a web address, or a readable title such as "Lag (2019:1297) om …".
+    A document's readable title comes from `sources.yaml` (see `KnowledgeBase.cite`).
+    """
+
+    title: Text | None = None
+    url: str | None = None
+    document: str | None = None
+    section: Text | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_plain_text(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if found := _DOCUMENT.match(text):
+            return {"document": found["document"], "section": found["section"]}
+        if _URL.match(text):
+            return {"url": text}
+        return {"title": text}
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not _URL.match(value):
+            raise ValueError(f"ogiltig webbadress (börjar med http:// eller https://): {value!r}")
+        return value
+
+    @field_validator("document")
+    @classmethod
+    def _document(cls, value: str | None) -> str | None:
+        if value is not None and not _DOCUMENT.match(value):
+            raise ValueError(f"ett källdokument heter som '004_7d8eed09569d1593.txt', inte {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> "Source":
+        if not (self.title or self.url or self.document):
+            raise ValueError("en källa behöver 'title', 'url' eller 'document'")
+        return self
+
+    def as_data(self) -> dict[str, str]:
+        """The machine-readable form (`kb list --json`)."""
+        return {k: v for k, v in self.model_dump().items() if v}
+
+
+class Document(_Strict):
+    """A source document in `sources.yaml`: its file name and how a person recognises it."""
+
+    id: str
+    title: Text
+    url: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        return Source._document(value) or value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return Source._url(value)
+
+
 class Step(_Strict):
     who: Text
     do: Text
@@ -138,7 +211,11 @@ class Entry(_Strict):
     next_steps: tuple[Step, ...] = ()
     related: tuple[EntryId, ...] = ()
     relations: tuple[Relation, ...] = ()
-    sources: tuple[Text, ...] = ()
+    sources: tuple[Source, ...] = ()
+    # An editorial remark for staff ("the 2019 report cites 2 kap. 7 § SoL, now …"), one line,
+    # never shown to an individual.
+    staff_note: Text | None = None
+    staff_note_en: Text | None = None
     reviewed: dt.date | None = None
 
     @property
@@ -168,7 +245,7 @@ class GlossaryTerm(_Strict):
     explanation: Text | None = None
     explanation_en: Text | None = None
     historical: bool = False
-    sources: tuple[Text, ...] = ()
+    sources: tuple[Source, ...] = ()
     reviewed: dt.date | None = None
 
     @property

@@ -13,7 +13,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from bot.kb.schema import Audience, EntryId, ModeText, Text, _Strict
+from bot.kb.schema import Audience, EntryId, ModeText, Source, Text, _Strict
 
 NodeId = Annotated[str, Field(pattern=r"^[a-z0-9_]+$", max_length=24)]
 
@@ -67,7 +67,7 @@ class Pathway(_Strict):
     keywords: tuple[Text, ...] = ()
     start: NodeId
     nodes: dict[NodeId, Node]
-    sources: tuple[Text, ...] = ()
+    sources: tuple[Source, ...] = ()
     reviewed: dt.date | None = None
 
     def title_in(self, lang: str) -> str:
