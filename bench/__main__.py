@@ -28,8 +28,8 @@ from bench import report
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"  # SweFAQ's candidate answers (for its ranking task) live only there
 EVAL = REPO / "eval"
-PARTS = ("outcomes", "quality-dev", "quality-swefaq", "speed", "semantic")
-DEFAULT_PARTS = ("outcomes", "quality-dev", "quality-swefaq", "speed")
+PARTS = ("outcomes", "readability", "quality-dev", "quality-swefaq", "speed", "semantic")
+DEFAULT_PARTS = ("outcomes", "readability", "quality-dev", "quality-swefaq", "speed")
 FULL_SIZES = (1000, 10000)
 QUICK_SIZES = (1000,)
 
@@ -129,6 +129,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         results["outcomes"] = outcomes(bot, {"dev": args.dev, "realistic": args.realistic,
                                              "swefaq_heldout": EVAL / "swefaq_heldout.yaml",
                                              "out_of_scope": args.oos}, progress)
+    if "readability" in args.parts:
+        from bench.readability import readability
+        results["readability"] = readability(bot.kb)
     if "quality-swefaq" in args.parts and not args.swefaq.exists():
         _say(args, f"SweFAQ's answers ({args.swefaq}) are not here: its ranking part is skipped")
         args.parts = [p for p in args.parts if p != "quality-swefaq"]

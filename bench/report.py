@@ -79,6 +79,8 @@ def markdown(r: dict[str, Any], plots: dict[str, str]) -> str:
            _systems_note(), "## Headline\n", _headline(r)]
     if "outcomes" in r:
         out += ["## What people get (the project's evaluation sets in eval/)\n", _outcomes(r["outcomes"], plots)]
+    if r.get("readability", {}).get("n"):
+        out += ["## Readability of what individuals read (LIX)\n", _readability(r["readability"])]
     if "dev" in r:
         out += ["## Quality on the evaluation set (eval/dev.yaml)\n", _dev(r["dev"], plots)]
     if "swefaq" in r:
@@ -91,6 +93,17 @@ def markdown(r: dict[str, Any], plots: dict[str, str]) -> str:
     pk = env.get("packages", {})
     out += ["## Environment\n", "Packages: " + ", ".join(f"{k} {v}" for k, v in pk.items() if v) + ".\n"]
     return "\n".join(out)
+
+
+def _readability(x: dict[str, Any]) -> str:
+    """The LIX distribution against the ceiling for individual texts."""
+    head = (f"{x['n']} Swedish texts an individual can be given. LIX median {x['median']}, mean {x['mean']}, "
+            f"quartiles {x['q1']}–{x['q3']}, max {x['max']}; **{x['above_max']} above {x['max_allowed']}** "
+            "(`rehabbot kb check` warns for each). LIX counts every word over six letters as hard, "
+            "names such as Försäkringskassan included, so short texts full of names score high.\n")
+    hist = table(list(x["histogram"]), [list(x["histogram"].values())])
+    hardest = table(["entry", "LIX"], [[entry_id, score] for entry_id, score in x["hardest"]])
+    return "\n".join((head, hist, "Hardest ten:\n", hardest))
 
 
 def _outcomes(o: dict[str, Any], plots: dict[str, str]) -> str:

@@ -201,7 +201,7 @@ def cmd_kb(args: argparse.Namespace) -> int:
             print(problem)
         errors = sum(not p.warning for p in problems)
         warnings = len(problems) - errors
-        print(f"{errors} fel, {warnings} varningar i {directory}", file=sys.stderr)
+        print(f"{errors} fel, {warnings} {'varning' if warnings == 1 else 'varningar'} i {directory}", file=sys.stderr)
         return 1 if errors else 0
     kb, problems = read_directory(kb_dir(args.kb))
     if kb is None:

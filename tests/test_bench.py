@@ -218,7 +218,7 @@ def test_command_line_parts_and_modes() -> None:
     quick = parse_args(["--quick", "--parts", "speed"])
     assert quick.parts == ["speed"] and quick.sizes == [1000] and quick.repeats == 2
     full = parse_args([])
-    assert full.parts == ["outcomes", "quality-dev", "quality-swefaq", "speed"] and full.sizes == [1000, 10000]
+    assert full.parts == ["outcomes", "readability", "quality-dev", "quality-swefaq", "speed"] and full.sizes == [1000, 10000]
     assert "semantic" in parse_args(["--parts", "all"]).parts
     with pytest.raises(SystemExit):
         parse_args(["--parts", "quality-dev,nonsense"])
@@ -232,3 +232,16 @@ def test_outcomes_report_answered_right_wrong_refused_and_crisis(bench_run: tupl
     assert real["right"] == 1.0 and real["wrong"] == 0.0 and real["refused"] == 1.0
     report = (out / "REPORT.md").read_text(encoding="utf-8")
     assert "## What people get" in report and "plots/outcomes.png" in report
+
+
+def test_readability_reports_the_lix_of_every_individual_text(bench_run: tuple[dict, Path, Path],
+                                                               small_bot: Rehabbot) -> None:
+    from bot.text.readability import lix
+    results, out, _ = bench_run
+    x = results["readability"]
+    expected = sorted(lix(e.answer.individual) for e in small_bot.kb.entries
+                      if e.audience != "staff" and e.answer.individual)
+    assert x["n"] == len(expected) and x["max"] == expected[-1]
+    assert sum(x["histogram"].values()) == x["n"]
+    assert x["above_max"] == sum(v > 35 for v in expected)
+    assert "## Readability of what individuals read (LIX)" in (out / "REPORT.md").read_text(encoding="utf-8")

@@ -134,3 +134,26 @@ def test_an_empty_or_missing_directory_is_an_error(tmp_path):
 def test_a_file_that_is_not_a_list_is_an_error(tmp_path):
     (tmp_path / "faq.yaml").write_text("id: a\nanswer: b\n", encoding="utf-8")
     assert errors(tmp_path) == [f"{tmp_path / 'faq.yaml'}:1: filen ska vara en lista av poster (rader som börjar med '- ')"]
+
+
+def test_an_individual_text_harder_than_easy_swedish_is_a_warning(kb_copy):
+    from bot.text.readability import lix
+    hard = ("Samordningsförbundet finansierar tillsammans med myndigheterna arbetslivsinriktade "
+            "rehabiliteringsinsatser för individer med sammansatta behov av samordnade insatser.")
+    assert lix(hard) > 35
+    path = kb_copy / "insatser.yaml"
+    text = path.read_text(encoding="utf-8")
+    individual = next(line for line in text.splitlines() if line.startswith("    individual: "))
+    plant(path, individual, f"    individual: {hard}")
+    problems = check_directory(kb_copy)
+    assert [p.warning for p in problems] == [True], problems
+    assert "svaret till individen har LIX" in problems[0].message and "(högst 35)" in problems[0].message
+
+
+def test_lix_counts_words_per_sentence_and_long_words():
+    from bot.text.readability import lix
+    # 19 words in 2 sentences, 4 of them longer than six letters: 9.5 + 21.1.
+    assert lix("Om du inte har pengar till mat och hyra kan du söka försörjningsstöd. "
+               "Försörjningsstöd är pengar från kommunens socialtjänst.") == 30.6
+    # "t.ex." and "1." end no sentence; a web address is one short word.
+    assert lix("Ring t.ex. 1177 eller gå till https://www.1177.se/hitta-vard") == lix("Ring 1177 eller gå till den")

@@ -111,3 +111,12 @@ def test_an_editorial_note_is_for_staff_only(kb_copy):
     assert "Not: Rapporten från 2019 hänvisar till den gamla lagen." in render_entry(entry, bot.kb, "staff", "sv")
     for fmt in ("text", "telegram"):
         assert "gamla lagen" not in render_entry(entry, bot.kb, "individual", "sv", fmt)
+
+
+def test_every_fallback_says_the_service_is_automated_not_a_person(small_bot):
+    # EU AI Act art. 50: a person talking to the bot is told it is not a human.
+    fallback = Match(FALLBACK, "vem vann melodifestivalen", ())
+    for mode in ("staff", "individual"):
+        for fmt in ("text", "telegram"):
+            assert "automatisk tjänst, inte en människa" in render_match(fallback, small_bot.kb, mode, "sv", fmt)
+            assert "automated service, not a person" in render_match(fallback, small_bot.kb, mode, "en", fmt)

@@ -40,6 +40,7 @@ async def test_start_registers_commands_and_offers_both_modes_and_languages(api,
 
     assert welcome.params["parse_mode"] == "HTML"
     assert "Rehabbot" in welcome.text and "In English" in welcome.text
+    assert "automatisk tjänst – inte en människa" in welcome.text
     assert welcome.button_texts == ["✓ Jag arbetar med målgruppen", "Jag vill ha stöd för egen del",
                                     "✓ svenska", "English"]
 
@@ -203,8 +204,10 @@ async def test_help_and_about(api, shipped_bot, store):
     assert "/vemgorvad" in help_text.text and f"@{BOT_USERNAME}" in help_text.text
     assert "/reload" not in help_text.text
     assert shipped_bot.kb.version in about.text and "90 dagar" in about.text and "personnummer" in about.text
+    assert "automatisk tjänst, inte en människa" in about.text
     assert "Language: English" in english.text
     assert "About Rehabbot" in about_en.text and "90 days" in about_en.text
+    assert "automated service, not a person" in about_en.text
 
 
 async def test_inline_mode_offers_up_to_five_answers_to_share(api, shipped_bot, store):

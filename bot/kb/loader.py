@@ -23,6 +23,7 @@ from bot.kb.problems import KnowledgeBaseInvalid, Problem, display_path
 from bot.kb.schema import KINDS, PERSON, Document, Entry, GlossaryTerm, Source
 from bot.kb.yamlsource import LineDict, LineList, line_of, load_yaml
 from bot.matching.normalize import plain
+from bot.text.readability import INDIVIDUAL_MAX, lix
 from bot.pathways.graph import check_pathway
 from bot.pathways.schema import Pathway
 
@@ -53,7 +54,22 @@ def check_directory(directory: str | Path, max_age_days: int = DEFAULT_REVIEW_AG
             path, line = kb.origins[entry.id]
             problems.append(Problem(path, line, f"posten '{entry.id}' granskades senast {entry.reviewed} "
                                                 f"(äldre än {max_age_days} dagar)", warning=True))
+        problems += _hard_to_read(kb)
     return sorted(set(problems), key=lambda p: (p.path, p.line, p.warning, p.message))
+
+
+def _hard_to_read(kb: KnowledgeBase) -> list[Problem]:
+    """A warning for each text an individual reads that is harder than easy Swedish."""
+    found = []
+    for entry in kb.entries:
+        text = entry.answer.individual
+        if entry.audience == "staff" or not text or (score := lix(text)) <= INDIVIDUAL_MAX:
+            continue
+        path, line = kb.origins[entry.id]
+        found.append(Problem(path, line, f"posten '{entry.id}': svaret till individen har LIX {score:.0f} "
+                                         f"(högst {INDIVIDUAL_MAX}): kortare meningar och vardagliga ord",
+                             warning=True))
+    return found
 
 
 def read_directory(directory: str | Path) -> tuple[KnowledgeBase | None, list[Problem]]:
