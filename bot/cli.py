@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from bot import __version__
-from bot.config import LANGS, MODES, kb_dir, review_age_days
+from bot.settings import LANGS, MODES, Settings, SettingsError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,6 +85,11 @@ def _mode_lang(parser: argparse.ArgumentParser, mode_default: str | None = "staf
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        args.settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"rehabbot {args.command}: {exc}", file=sys.stderr)
+        return 2
+    try:
         return COMMANDS[args.command](args)
     except BrokenPipeError:
         return 0
@@ -94,7 +99,7 @@ def _load(args: argparse.Namespace):
     from bot.kb.problems import KnowledgeBaseInvalid
     from bot.service import Rehabbot
     try:
-        return Rehabbot(kb_dir(args.kb))
+        return Rehabbot(args.settings.kb_dir(args.kb), semantic=args.settings.semantic)
     except KnowledgeBaseInvalid as exc:
         errors = [p for p in exc.problems if not p.warning]
         print("Kunskapsbasen har fel och kan inte laddas:", file=sys.stderr)
@@ -116,7 +121,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from bot.console import Console
-    return Console(_load(args), args.mode, args.lang, log=_console_log()).run()
+    return Console(_load(args), args.mode, args.lang, log=_console_log(args.settings)).run()
 
 
 def cmd_guide(args: argparse.Namespace) -> int:
@@ -141,11 +146,11 @@ def cmd_map(args: argparse.Namespace) -> int:
     return 0
 
 
-def _console_log():
+def _console_log(settings: Settings):
     """Log console questions (redacted) like Telegram ones; the console works without a database."""
     try:
         from bot.store import open_store
-        store = open_store()
+        store = open_store(settings.database_url, retention_days=settings.retention_days, secret=settings.secret)
     except Exception as exc:  # noqa: BLE001 - any database problem: answer anyway, say why once
         print(f"(frågeloggen är avstängd: {exc.__class__.__name__})", file=sys.stderr)
         return None
@@ -195,15 +200,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_kb(args: argparse.Namespace) -> int:
     from bot.kb import check_directory, read_directory
     if args.kb_command == "check":
-        directory = Path(args.dir) if args.dir else kb_dir(args.kb)
-        problems = check_directory(directory, args.max_age if args.max_age is not None else review_age_days())
+        directory = Path(args.dir) if args.dir else args.settings.kb_dir(args.kb)
+        problems = check_directory(directory, args.max_age if args.max_age is not None
+                                   else args.settings.review_max_age_days)
         for problem in problems:
             print(problem)
         errors = sum(not p.warning for p in problems)
         warnings = len(problems) - errors
         print(f"{errors} fel, {warnings} {'varning' if warnings == 1 else 'varningar'} i {directory}", file=sys.stderr)
         return 1 if errors else 0
-    kb, problems = read_directory(kb_dir(args.kb))
+    kb, problems = read_directory(args.settings.kb_dir(args.kb))
     if kb is None:
         for problem in problems:
             print(problem, file=sys.stderr)
@@ -252,17 +258,11 @@ def cmd_decision(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import os
-    if not os.environ.get("TELEGRAM_BOT_TOKEN"):
+    if not args.settings.telegram_token:
         print("rehabbot run: TELEGRAM_BOT_TOKEN saknas; sätt den till botens token från @BotFather "
               "(för att prova utan Telegram: rehabbot chat)", file=sys.stderr)
         return 2
-    try:
-        from bot.telegram import run as run_telegram
-    except ImportError:
-        print("rehabbot run: Telegram-kanalen är inte installerad i den här versionen; använd rehabbot chat",
-              file=sys.stderr)
-        return 2
+    from bot.telegram import run as run_telegram
     return run_telegram(args, _load(args))
 
 

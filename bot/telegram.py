@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import re
 import secrets
 import sys
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -43,7 +41,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.config import review_age_days
+from bot.settings import DEFAULT_REVIEW_AGE_DAYS, DEFAULT_TELEGRAM_BASE_URL, Settings
 
 if TYPE_CHECKING:
     from bot.handlers.maps import MapCache
@@ -51,9 +49,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://api.telegram.org/bot"
-WEBHOOK_SECRET_ENV = "REHABBOT_WEBHOOK_SECRET"
-_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 # -- the store, behind a small interface -------------------------------------
@@ -176,11 +171,12 @@ class NoStore(StoreGateway):
         pass
 
 
-def open_gateway(url: str | None = None) -> StoreGateway:
+def open_gateway(settings: Settings) -> StoreGateway:
     """The store `DATABASE_URL` names, or `NoStore` (with the reason logged) when it cannot open."""
     try:
         from bot.store import open_store
-        return StoreGateway(open_store(url))
+        return StoreGateway(open_store(settings.database_url, retention_days=settings.retention_days,
+                                       secret=settings.secret))
     except Exception as exc:  # noqa: BLE001  (any failure to open: run without a database)
         logger.warning("running without a database (no question log, feedback or saved settings): %s", exc)
         return NoStore(str(exc))
@@ -195,7 +191,7 @@ class Services:
     rehabbot: Rehabbot
     store: StoreGateway
     admin_ids: frozenset[int] = frozenset()
-    review_days: int = field(default_factory=review_age_days)
+    review_days: int = DEFAULT_REVIEW_AGE_DAYS
     kb_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     maps: MapCache = field(default_factory=lambda: _map_cache())  # the process maps drawn so far
 
@@ -222,18 +218,6 @@ class RehabApplication(Application):
         if not self._commands_registered:
             self._commands_registered = True
             await register_commands(self)
-
-
-def admin_ids_from_env(environ: Mapping[str, str] | None = None) -> frozenset[int]:
-    """`REHABBOT_ADMIN_IDS`: comma-separated Telegram user ids; anything else is ignored with a warning."""
-    raw = (os.environ if environ is None else environ).get("REHABBOT_ADMIN_IDS", "")
-    ids = set()
-    for part in filter(None, (p.strip() for p in raw.split(","))):
-        try:
-            ids.add(int(part))
-        except ValueError:
-            logger.warning("REHABBOT_ADMIN_IDS: %r is not a user id; ignored", part)
-    return frozenset(ids)
 
 
 # -- transport ---------------------------------------------------------------
@@ -348,12 +332,13 @@ def build_application(
     connection_pool_size: int = 16,
     connect_timeout: float = 5.0,
     read_timeout: float = 10.0,
+    review_days: int = DEFAULT_REVIEW_AGE_DAYS,
 ) -> Application:
     """The configured Application; start it with `run` or PTB's manual lifecycle."""
     from bot.handlers import register
 
-    base_url = base_url or DEFAULT_BASE_URL
-    services = Services(rehabbot, store or NoStore(), frozenset(admin_ids))
+    base_url = base_url or DEFAULT_TELEGRAM_BASE_URL
+    services = Services(rehabbot, store or NoStore(), frozenset(admin_ids), review_days)
     builder = (
         ApplicationBuilder()
         .application_class(RehabApplication, {"services": services})
@@ -425,31 +410,20 @@ def _configure_logging() -> None:
         pass
 
 
-def webhook_secret(environ: Mapping[str, str] | None = None) -> str:
-    """`REHABBOT_WEBHOOK_SECRET`, or a fresh random one (setWebhook registers it at every start)."""
-    secret = (os.environ if environ is None else environ).get(WEBHOOK_SECRET_ENV, "").strip()
-    if secret and not _SECRET_TOKEN.match(secret):
-        raise ValueError(f"{WEBHOOK_SECRET_ENV} får bara innehålla A-Z, a-z, 0-9, _ och - (högst 256 tecken)")
-    return secret or secrets.token_urlsafe(32)
-
-
 def run(args: Any, rehabbot: Rehabbot) -> int:
     """`rehabbot run`: serve until stopped (SIGINT/SIGTERM). Non-zero with one line when it cannot start."""
     _configure_logging()
-    token = os.environ.get("TELEGRAM_BOT_TOKEN", "").strip()
-    if not token:
+    settings: Settings = args.settings
+    if not settings.telegram_token:
         print("rehabbot run: TELEGRAM_BOT_TOKEN saknas", file=sys.stderr)
         return 2
-    base_url = os.environ.get("TELEGRAM_API_BASE_URL", "").strip() or DEFAULT_BASE_URL
-    try:
-        secret = webhook_secret() if args.webhook else None
-    except ValueError as exc:
-        print(f"rehabbot run: {exc}", file=sys.stderr)
-        return 2
-    gateway = open_gateway()
-    app = build_application(rehabbot, token, store=gateway, admin_ids=admin_ids_from_env(), base_url=base_url,
-                            base_file_url=os.environ.get("TELEGRAM_API_BASE_FILE_URL") or None,
-                            persistence=gateway.persistence())
+    base_url = settings.telegram_base_url
+    # setWebhook registers the secret at every start, so a fresh one per start is as good as a fixed one.
+    secret = (settings.webhook_secret or secrets.token_urlsafe(32)) if args.webhook else None
+    gateway = open_gateway(settings)
+    app = build_application(rehabbot, settings.telegram_token, store=gateway, admin_ids=settings.admin_ids,
+                            base_url=base_url, base_file_url=settings.telegram_base_file_url,
+                            persistence=gateway.persistence(), review_days=settings.review_max_age_days)
     try:
         if args.webhook:
             app.run_webhook(listen=args.listen, port=args.port, url_path=urlsplit(args.webhook).path.strip("/"),

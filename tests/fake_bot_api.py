@@ -664,7 +664,7 @@ def store(tmp_path: Any) -> Any:
     """A real store (SQLite in tmp_path) behind the Telegram channel's gateway."""
     from bot.store import open_store
     from bot.telegram import StoreGateway
-    gateway = StoreGateway(open_store(f"sqlite:///{tmp_path / 'rehabbot.sqlite'}", env={}))
+    gateway = StoreGateway(open_store(f"sqlite:///{tmp_path / 'rehabbot.sqlite'}"))
     yield gateway
     gateway.close()
 

@@ -8,8 +8,8 @@ and *fail* when ``CI`` is set, so CI can never pass by not testing.
 Each PostgreSQL test gets its own schema (via ``search_path`` in the URL):
 as isolated as a fresh database, but much faster to create and drop.
 
-Import the fixtures by name in a test module:
-``from store_fixtures import store_url, make_store, pg_url  # noqa: F401``.
+The fixtures reach every test through ``pytest_plugins`` in conftest.py;
+helpers such as ``dump_database`` are imported by name.
 """
 
 from __future__ import annotations
@@ -26,10 +26,7 @@ import pytest
 
 from bot.store import Store, open_store
 
-try:
-    from tests.fake_bot_api import FakeBotApi
-except ImportError:
-    from fake_bot_api import FakeBotApi
+from fake_bot_api import FakeBotApi
 
 PG_ENV = "REHABBOT_TEST_DATABASE_URL"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -101,11 +98,10 @@ def clock() -> Clock:
 
 @pytest.fixture
 def make_store(store_url: str) -> Iterator[Callable[..., Store]]:
-    """Open stores on ``store_url`` (env isolated from the real one); closes them all."""
+    """Open stores on ``store_url``; closes them all."""
     opened: list[Store] = []
 
     def make(**kwargs: Any) -> Store:
-        kwargs.setdefault("env", {})
         store = open_store(store_url, **kwargs)
         opened.append(store)
         return store
@@ -120,7 +116,7 @@ def make_store(store_url: str) -> Iterator[Callable[..., Store]]:
 
 def fetch_all(url: str, sql: str) -> list[tuple[Any, ...]]:
     """Rows of one query, read through a freshly opened store (as another instance would)."""
-    store = open_store(url, env={})
+    store = open_store(url)
     try:
         with store.db.transaction(write=False) as tx:
             return tx.all(sql)
@@ -186,7 +182,7 @@ def log_many(url: str, instance: str, count: int, threads: int, start: Any) -> l
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    store = open_store(url, env={}, pool_size=threads)
+    store = open_store(url, pool_size=threads)
     try:
         start.wait(timeout=60)
 

@@ -37,6 +37,7 @@ from bot.matching import (
 )
 from bot.matching.semantic import SemanticReranker
 from bot.service import Rehabbot
+from bot.settings import Settings
 
 ARABIC_FK = "ماذا تفعل وكالة التأمينات الاجتماعية؟"  # "What does the Social Insurance Agency do?"
 ARABIC_WEATHER = "كيف سيكون الطقس غدا؟"  # "What will the weather be tomorrow?"
@@ -76,24 +77,21 @@ def small_kb():
 
 @pytest.fixture
 def semantic_on(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """REHABBOT_SEMANTIC unset (the default: on) and a private cache directory."""
-    monkeypatch.delenv("REHABBOT_SEMANTIC", raising=False)
+    """A private cache directory."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     return tmp_path / "cache" / "rehabbot"
 
 
-def test_switched_by_the_environment(semantic_on: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    bot = Rehabbot(FIXTURES / "kb_small")
+def test_switched_by_the_settings(semantic_on: Path) -> None:
+    wanted = Settings.from_env({}).semantic  # REHABBOT_SEMANTIC unset: on
+    bot = Rehabbot(FIXTURES / "kb_small", semantic=wanted)
     assert bot.snapshot.semantic is not None and bot.wait_semantic(60)
     assert semantic.cache_dir() == semantic_on and list(semantic_on.glob("semantic-*.npz"))
     for value in ("off", "0", "false", "OFF", "no"):
-        monkeypatch.setenv("REHABBOT_SEMANTIC", value)
-        bot = Rehabbot(FIXTURES / "kb_small")
+        bot = Rehabbot(FIXTURES / "kb_small", semantic=Settings.from_env({"REHABBOT_SEMANTIC": value}).semantic)
         assert bot.snapshot.semantic is None and bot.wait_semantic() is False
         assert "semantic" not in bot.ask("Vad gör Försäkringskassan?").match.candidates[0].parts
-    monkeypatch.setenv("REHABBOT_SEMANTIC", "on")
-    assert Rehabbot(FIXTURES / "kb_small").snapshot.semantic is not None
-    assert Rehabbot(FIXTURES / "kb_small", semantic=False).snapshot.semantic is None
+    assert Rehabbot(FIXTURES / "kb_small", semantic=True).snapshot.semantic is not None
 
 
 def test_cache_written_then_reused_without_the_model(small_kb, tmp_path: Path) -> None:
@@ -101,7 +99,8 @@ def test_cache_written_then_reused_without_the_model(small_kb, tmp_path: Path) -
     built = SemanticReranker(small_kb, model=first, cache=tmp_path, background=False)
     assert built.ready and not built.from_cache and first.texts > 0
     assert built.cache_file is not None and built.cache_file.is_file()
-    assert small_kb.version in str(built.cache_file) or built.cache_file.name.startswith("semantic-")
+    assert built.cache_file.parent == tmp_path and built.cache_file.name.startswith("semantic-")
+    assert built.cache_file.suffix == ".npz" and len(built.cache_file.name) > len("semantic-.npz")
     assert not list(tmp_path.glob("*.tmp"))  # the atomic write leaves no temporary file behind
 
     second = CountingE5()
@@ -154,7 +153,7 @@ def test_answers_lexically_until_the_embeddings_are_ready(small_kb, tmp_path: Pa
 
 
 def test_arabic_question_gets_suggestions_not_an_answer(semantic_on: Path) -> None:
-    bot = Rehabbot(FIXTURES / "kb_small")
+    bot = Rehabbot(FIXTURES / "kb_small", semantic=True)
     assert bot.wait_semantic(60)
     reply = bot.ask(ARABIC_FK)
     assert reply.status == SUGGEST and reply.entry is None
@@ -168,7 +167,7 @@ def test_arabic_question_gets_suggestions_not_an_answer(semantic_on: Path) -> No
 def test_out_of_scope_still_refused(semantic_on: Path) -> None:
     import yaml
 
-    bot = Rehabbot(FIXTURES / "kb_small")
+    bot = Rehabbot(FIXTURES / "kb_small", semantic=True)
     assert bot.wait_semantic(60)
     for question in (ARABIC_WEATHER, ARABIC_RECIPE, "what's the weather like tomorrow", "Hur lagar man köttbullar?"):
         assert bot.ask(question).status == FALLBACK, question
@@ -179,7 +178,7 @@ def test_out_of_scope_still_refused(semantic_on: Path) -> None:
 
 def test_reranking_keeps_the_lexical_decision(semantic_on: Path) -> None:
     """Status and the set of candidates come from the lexical matcher; only their order may change."""
-    on = Rehabbot(FIXTURES / "kb_small")
+    on = Rehabbot(FIXTURES / "kb_small", semantic=True)
     assert on.wait_semantic(60)
     off = Rehabbot(FIXTURES / "kb_small", semantic=False)
     for question in ("Vad gör Försäkringskassan?", "vem kallar till sip", "Varför får jag ingen sjukpenning?",

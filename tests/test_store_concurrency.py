@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 
-try:
-    from tests.store_fixtures import fetch_all, log_many, pg_schema_url, pg_url, store_url  # noqa: F401
-except ImportError:
-    from store_fixtures import fetch_all, log_many, pg_schema_url, pg_url, store_url  # noqa: F401
+from store_fixtures import fetch_all, log_many
 
 
 PER_INSTANCE = 500

@@ -25,16 +25,7 @@ from bot.store.logging_filter import RedactingFilter
 from bot.store.persistence import StorePersistence
 from bot.text.redact import redact
 
-try:
-    from tests.store_fixtures import (  # noqa: F401
-        FakeBotApi, dump_database, fake_bot_api, pg_schema_url, pg_url,
-        raw_sqlite_bytes, store_url,
-    )
-except ImportError:
-    from store_fixtures import (  # noqa: F401
-        FakeBotApi, dump_database, fake_bot_api, pg_schema_url, pg_url,
-        raw_sqlite_bytes, store_url,
-    )
+from store_fixtures import FakeBotApi, dump_database, raw_sqlite_bytes
 
 USER = 5551112223
 QUESTIONS = [
@@ -66,7 +57,7 @@ async def test_no_table_or_log_line_holds_the_personal_data(fake_bot_api: FakeBo
     root.setLevel(logging.DEBUG)
     app_log = logging.getLogger("rehabbot.test.handlers")
 
-    store = open_store(store_url, env={})
+    store = open_store(store_url)
 
     async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         question = update.message.text

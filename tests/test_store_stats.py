@@ -15,10 +15,7 @@ from bot.store import open_store
 from bot.store.report import CSV_HEADER, format_stats, write_unanswered_csv
 from bot.store.themes import fold, group, signature
 
-try:
-    from tests.store_fixtures import REPO_ROOT, Clock, clock, fetch_all, make_store, pg_schema_url, pg_url, store_url  # noqa: F401
-except ImportError:
-    from store_fixtures import REPO_ROOT, Clock, clock, fetch_all, make_store, pg_schema_url, pg_url, store_url  # noqa: F401
+from store_fixtures import REPO_ROOT, Clock, fetch_all
 
 FARDTJANST = [
     "Hur ansöker jag om färdtjänst?",
@@ -163,13 +160,13 @@ def run_cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(REPO_ROOT)}
     env.pop("REHABBOT_SECRET", None)
     return subprocess.run(
-        [sys.executable, "-m", "bot.store.cli", *args],
+        [sys.executable, "-m", "bot", *args],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
     )
 
 
 def test_cli_stats_export_and_forget(store_url: str, tmp_path) -> None:
-    store = open_store(store_url, env={})
+    store = open_store(store_url)
     try:
         for question in FARDTJANST:
             store.log_question(
@@ -252,7 +249,7 @@ def test_add_commands_plugs_into_another_parser() -> None:
     handlers = add_commands(parser.add_subparsers(dest="command", required=True), parents=[parent])
     assert handlers == {"stats": cmd_stats, "export": cmd_export, "privacy": cmd_privacy}
     args = parser.parse_args(["stats", "--json", "--days", "3", "--kb", "dir"])
-    assert (args.command, args.json, args.days, args.kb, args.store_command) == ("stats", True, 3, "dir", cmd_stats)
+    assert (args.command, args.json, args.days, args.kb) == ("stats", True, 3, "dir")
     args = parser.parse_args(["export", "unanswered", "--csv", "--out", "f.csv"])
     assert (args.export_what, args.csv, args.out, args.days) == ("unanswered", True, "f.csv", None)
     args = parser.parse_args(["privacy", "forget", "12345"])

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-try:
-    from tests.fake_bot_api import BOT_USERNAME, FakeBotApi, api, build, polling, store
-except ImportError:  # tests/ on sys.path (pytest's rootdir import mode)
-    from fake_bot_api import BOT_USERNAME, FakeBotApi, api, build, polling, store  # noqa: F401
+from fake_bot_api import BOT_USERNAME, FakeBotApi, build, polling
 
 from bot.answers import render_entry
 from bot.service import Rehabbot

@@ -5,10 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-try:
-    from tests.fake_bot_api import api, build, polling, store
-except ImportError:
-    from fake_bot_api import api, build, polling, store  # noqa: F401
+from fake_bot_api import build, polling
 
 from bot.handlers.admin import BACKUP_DIR
 from bot.service import Rehabbot

@@ -14,14 +14,10 @@ import html as htmlmod
 
 import pytest
 
-try:
-    from tests.fake_bot_api import BOT_USERNAME, api, build, check_photo, polling, store
-    from tests.test_telegram_views import all_callback_data, assert_sendable
-except ImportError:  # tests/ on sys.path (pytest's rootdir import mode)
-    from fake_bot_api import BOT_USERNAME, api, build, check_photo, polling, store  # noqa: F401
-    from test_telegram_views import all_callback_data, assert_sendable
+from fake_bot_api import BOT_USERNAME, build, check_photo, polling
+from test_telegram_views import all_callback_data, assert_sendable
 
-from bot.config import LANGS, MODES
+from bot.settings import LANGS, MODES
 from bot.handlers import callbacks as cb
 from bot.handlers import views
 from bot.handlers.maps import MapCache, find_target

@@ -21,10 +21,7 @@ from telegram.ext import AIORateLimiter
 
 from bot.service import Conversation
 
-try:
-    from tests.fake_bot_api import Fault, api, build, polling, store
-except ImportError:
-    from fake_bot_api import Fault, api, build, polling, store  # noqa: F401
+from fake_bot_api import Fault, build, polling
 
 USER = 5151
 SIP = "vem kallar till sip"

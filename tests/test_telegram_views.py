@@ -13,18 +13,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-try:
-    from tests.fake_bot_api import BadRequest, check_markup, parse_html, utf16_len
-except ImportError:
-    from fake_bot_api import BadRequest, check_markup, parse_html, utf16_len
+from fake_bot_api import BadRequest, check_markup, parse_html, utf16_len
 
 from bot.answers import render_entry
 from bot.answers.render import labels
-from bot.config import LANGS, MODES
+from bot.settings import LANGS, MODES
 from bot.handlers import callbacks as cb
 from bot.handlers import views
 from bot.handlers.views import Prefs, split_html
-from bot.telegram import admin_ids_from_env, bot_commands, file_url_for, webhook_secret
+from bot.telegram import bot_commands, file_url_for
 
 MAX_LOG = 2 ** 63 - 1  # the largest row id a database hands out
 CONTEXTS = ["", str(MAX_LOG), "a9999", "i9999", "t9999"]
@@ -195,22 +192,6 @@ def test_the_fake_server_rejects_what_telegram_rejects():
         with pytest.raises(BadRequest):
             parse_html(bad)
     assert parse_html("<b>a</b> &lt; &#39;x&#39; &amp; y") == "a < 'x' & y"
-
-
-# -- settings from the environment ---------------------------------------------------
-
-def test_admin_ids_from_the_environment_ignore_garbage(caplog):
-    assert admin_ids_from_env({"REHABBOT_ADMIN_IDS": " 12, 34 ,x,, 56"}) == {12, 34, 56}
-    assert "'x' is not a user id" in caplog.text
-    assert admin_ids_from_env({}) == frozenset()
-
-
-def test_webhook_secret_from_the_environment_or_random():
-    assert webhook_secret({"REHABBOT_WEBHOOK_SECRET": "abc_DEF-123"}) == "abc_DEF-123"
-    generated = webhook_secret({})
-    assert re.fullmatch(r"[A-Za-z0-9_-]{32,256}", generated) and generated != webhook_secret({})
-    with pytest.raises(ValueError):
-        webhook_secret({"REHABBOT_WEBHOOK_SECRET": "no spaces allowed"})
 
 
 def test_file_url_follows_the_api_base():

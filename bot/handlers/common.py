@@ -9,7 +9,7 @@ from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.config import LANGS, MODES
+from bot.settings import LANGS, MODES
 from bot.handlers.views import Markup, Prefs, split_html
 
 if TYPE_CHECKING:

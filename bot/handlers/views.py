@@ -19,7 +19,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.answers import render_entry
 from bot.answers.pathways import render_pathway_list, render_walk, walk_view
 from bot.answers.render import entry_view, labels
-from bot.config import LANGS, MODES
+from bot.settings import LANGS, MODES
 from bot.handlers import callbacks as cb
 from bot.kb.model import KnowledgeBase
 from bot.kb.schema import Entry

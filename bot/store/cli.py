@@ -6,8 +6,7 @@ by ``DATABASE_URL`` (or the default SQLite file) and closes it again.
 
 :func:`add_commands` registers them on the main parser's sub-parsers and
 returns ``{command: handler}`` for its dispatch table; each handler takes the
-parsed arguments and returns the exit status. ``set_defaults(store_command=…)``
-is set too, for a parser that dispatches on the namespace instead.
+parsed arguments (with ``args.settings``) and returns the exit status.
 """
 
 from __future__ import annotations
@@ -37,11 +36,12 @@ def _telegram_id(text: str) -> int:
         raise argparse.ArgumentTypeError(f"inte ett Telegram-användar-id: {text!r}") from None
 
 
-def _open():
+def _open(args: argparse.Namespace):
     from bot.store import open_store
 
+    settings = args.settings
     try:
-        return open_store()
+        return open_store(settings.database_url, retention_days=settings.retention_days, secret=settings.secret)
     except Exception as exc:  # one line for the admin, not a traceback
         print(f"rehabbot: kunde inte öppna databasen: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
@@ -50,7 +50,7 @@ def _open():
 def cmd_stats(args: argparse.Namespace) -> int:
     from bot.store.report import format_stats
 
-    with _open() as store:
+    with _open(args) as store:
         stats = store.stats(args.days)
     if args.json:
         print(json.dumps(stats.to_dict(), ensure_ascii=False, indent=2))
@@ -63,7 +63,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from bot.store.report import write_unanswered_csv
 
     # CSV is the only format; --csv names it explicitly, as the docs spell it.
-    with _open() as store:
+    with _open(args) as store:
         rows = store.unanswered(args.days)
     if args.out:
         # utf-8-sig: Excel only recognises UTF-8 (å, ä, ö) with the BOM.
@@ -76,7 +76,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_privacy(args: argparse.Namespace) -> int:
-    with _open() as store:
+    with _open(args) as store:
         deleted = store.forget(args.telegram_user_id)
         # Record that an erasure happened, but not whose: the audit row must
         # not bring back what was just deleted.
@@ -108,7 +108,6 @@ def add_commands(
     stats.add_argument(
         "--days", type=_positive_int, default=None, metavar="N", help="bara de senaste N dagarna"
     )
-    stats.set_defaults(store_command=cmd_stats)
 
     export = subparsers.add_parser("export", parents=parents, help="exportera data")
     export_sub = export.add_subparsers(dest="export_what", required=True, metavar="WHAT")
@@ -122,7 +121,6 @@ def add_commands(
         "--days", type=_positive_int, default=None, metavar="N", help="bara de senaste N dagarna"
     )
     unanswered.add_argument("--out", metavar="FILE", help="skriv till FILE i stället för stdout")
-    export.set_defaults(store_command=cmd_export)
 
     privacy = subparsers.add_parser("privacy", parents=parents, help="integritet")
     privacy_sub = privacy.add_subparsers(dest="privacy_action", required=True, metavar="ACTION")
@@ -132,18 +130,5 @@ def add_commands(
         help="radera allt om en person (rätten att bli bortglömd)",
     )
     forget.add_argument("telegram_user_id", type=_telegram_id, metavar="TELEGRAM_USER_ID")
-    privacy.set_defaults(store_command=cmd_privacy)
 
     return {"stats": cmd_stats, "export": cmd_export, "privacy": cmd_privacy}
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run these commands on their own (``python -m bot.store.cli``), for tests and ops."""
-    parser = argparse.ArgumentParser(prog="rehabbot")
-    handlers = add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return handlers[args.command](args)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

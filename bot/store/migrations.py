@@ -125,6 +125,11 @@ MIGRATIONS: tuple[Step, ...] = (
             )""",
         ),
     ),
+    Step(
+        2,
+        "drop ptb_conversations: the bot has no ConversationHandler, so no sealed conversation keys",
+        ("DROP TABLE IF EXISTS ptb_conversations",),
+    ),
 )
 
 

@@ -13,12 +13,9 @@ what it needs:
   data)`` hook, which it calls with the real id before every handler
   callback, loads that one user's data by hash on first use in this
   process. Nothing needs to map hashes back to ids.
-* **Conversation states** have no such hook: ConversationHandler copies
-  ``get_conversations()`` into its own dict at start-up. So each key is
-  stored twice: *sealed* (AES-GCM, key derived from the store's secret; PTB
-  gets the real tuple back) and as a keyed hash (to update/delete the row),
-  plus the hashes of the ids inside it (so ``forget(user_id)`` finds every
-  conversation that user is part of).
+* **Conversation states** are not kept: the bot has no ConversationHandler
+  (its conversation with a user is ``chat_data["conversation"]``, stored as
+  above), so ``get_conversations()`` is always empty.
 * **bot_data** holds no ids; **callback_data** is off by default (it can
   hold arbitrary objects) and, when enabled, is stored as JSON.
 
@@ -29,10 +26,10 @@ redacted before they are written, in case a handler keeps a question there.
 
 Each ``update_*`` call writes at once; ``update_interval`` (default 10 s)
 bounds what a crash can lose. With several instances, user/chat data is
-loaded once per process and conversation states at start-up, so an instance
+loaded once per process, so an instance
 does not see another's later changes to them: keep per-user *settings* in
 :meth:`Store.get_settings` / :meth:`Store.set_settings`, which every call
-reads fresh, and route one chat to one instance when conversations matter.
+reads fresh,.
 
 Erasure: :meth:`Store.forget` deletes the rows, but a running Application
 still holds the person's data in memory and would write it back; a Telegram
@@ -179,58 +176,16 @@ class StorePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any,
     async def update_callback_data(self, data: CDCData) -> None:
         await asyncio.to_thread(self._write, "callback", _BOT_KEY, _dumps(data))
 
-    # -- conversations: sealed keys -----------------------------------------
-
-    def _key_text(self, key: ConversationKey) -> str:
-        return json.dumps(list(key), separators=(",", ":"))
-
-    def _load_conversations(self, name: str) -> ConversationDict:
-        with self.store.db.transaction(write=False) as tx:
-            rows = tx.all(
-                "SELECT key_sealed, state FROM ptb_conversations WHERE name = ?", (name,)
-            )
-        conversations: dict[ConversationKey, object] = {}
-        for sealed, state in rows:
-            key = tuple(json.loads(self.store.pseudonyms.unseal(sealed)))
-            conversations[key] = json.loads(state)
-        return conversations
-
-    def _save_conversation(self, name: str, key: ConversationKey, state: object | None) -> None:
-        key_text = self._key_text(key)
-        key_hash = self.store.pseudonyms.text_hash(f"conversation:{name}", key_text)
-        with self.store.db.transaction() as tx:
-            if state is None:
-                tx.execute(
-                    "DELETE FROM ptb_conversations WHERE name = ? AND key_hash = ?",
-                    (name, key_hash),
-                )
-                return
-            members = " ".join(
-                self.store.user_hash(part) for part in key if isinstance(part, int)
-            )
-            tx.execute(
-                "INSERT INTO ptb_conversations "
-                "(name, key_hash, key_sealed, members, state, updated) VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (name, key_hash) DO UPDATE SET "
-                "key_sealed = excluded.key_sealed, members = excluded.members, "
-                "state = excluded.state, updated = excluded.updated",
-                (
-                    name,
-                    key_hash,
-                    self.store.pseudonyms.seal(key_text.encode()),
-                    members,
-                    _dumps(state),
-                    self.store.clock(),
-                ),
-            )
+    # -- conversations: none ------------------------------------------------
 
     async def get_conversations(self, name: str) -> ConversationDict:
-        return await asyncio.to_thread(self._load_conversations, name)
+        """The bot has no ConversationHandler (the conversation is `chat_data["conversation"]`)."""
+        return {}
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        await asyncio.to_thread(self._save_conversation, name, key, new_state)
+        """Nothing to keep: see `get_conversations`."""
 
     async def flush(self) -> None:
         """Every update is written when PTB hands it over; nothing is buffered."""

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bot.settings import DEFAULT_RETENTION_DAYS
 from bot.store.db import Database
 from bot.store.pseudonyms import Pseudonymizer
 from bot.text.redact import redact
@@ -26,7 +27,6 @@ CHANNELS = frozenset({"telegram", "console", "inline"})
 STATUSES = frozenset({"answer", "suggest", "fallback", "crisis", "smalltalk"})
 SETTING_KEYS = ("mode", "lang")
 DAY_SECONDS = 86_400
-DEFAULT_RETENTION_DAYS = 90
 
 # How stale settings.last_seen may get before a read refreshes it. Retention
 # counts from the last *use* of a setting, so an active user never loses it.
@@ -215,7 +215,6 @@ class Store:
             deleted += tx.execute(
                 "DELETE FROM ptb_data WHERE kind IN ('user', 'chat') AND updated < ?", (cutoff,)
             )
-            deleted += tx.execute("DELETE FROM ptb_conversations WHERE updated < ?", (cutoff,))
         self._last_purge = now
         return deleted
 
@@ -253,11 +252,6 @@ class Store:
             deleted += tx.execute(
                 "DELETE FROM ptb_data WHERE kind IN ('user', 'chat') AND key_hash = ?",
                 (user_hash,),
-            )
-            # members holds whole 64-hex-digit hashes separated by spaces, so a
-            # substring match cannot hit another person's hash.
-            deleted += tx.execute(
-                "DELETE FROM ptb_conversations WHERE members LIKE ?", (f"%{user_hash}%",)
             )
         return deleted
 

