@@ -270,7 +270,10 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     """
 
     def __init__(self, max_concurrent_updates: int = 64):
-        super().__init__(max_concurrent_updates)
+        # PTB's own semaphore is taken before `do_process_update`, so it only bounds the updates
+        # in flight; the real limit is `_slots`, taken after the chat's lock.
+        super().__init__(max(1024, 16 * max_concurrent_updates))
+        self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
         self._chats: dict[int, tuple[asyncio.Lock, list[int]]] = {}
 
     @staticmethod
@@ -282,23 +285,21 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
                 return update.effective_user.id
         return None
 
-    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = self._key(update)
         if key is None:
-            await super().process_update(update, coroutine)
+            async with self._slots:
+                await coroutine
             return
         lock, users = self._chats.setdefault(key, (asyncio.Lock(), [0]))
         users[0] += 1
         try:
-            async with lock:
-                await super().process_update(update, coroutine)
+            async with lock, self._slots:
+                await coroutine
         finally:
             users[0] -= 1
             if not users[0]:
                 self._chats.pop(key, None)
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        await coroutine
 
     async def initialize(self) -> None:
         pass

@@ -157,3 +157,34 @@ def test_lix_counts_words_per_sentence_and_long_words():
                "Försörjningsstöd är pengar från kommunens socialtjänst.") == 30.6
     # "t.ex." and "1." end no sentence; a web address is one short word.
     assert lix("Ring t.ex. 1177 eller gå till https://www.1177.se/hitta-vard") == lix("Ring 1177 eller gå till den")
+
+
+def test_a_syntax_error_is_reported_once_without_follow_on_errors(tmp_path):
+    import shutil
+
+    from bot.settings import shipped_kb_dir
+    kb = tmp_path / "kb"
+    shutil.copytree(shipped_kb_dir(), kb)
+    path = kb / "actors.yaml"
+    text = path.read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if x.startswith("  keywords: [") and x.endswith("]"))
+    plant(path, line, line[:-1])  # an unclosed list: every actor is unreadable
+    problems = check_directory(kb)
+    found = [str(p) for p in problems if not p.warning]
+    assert len(found) == 1 and f"{path}:" in found[0] and "YAML-syntaxfel" in found[0], found
+    # … said once, instead of one error per reference to an actor in the other files:
+    assert f"{path}:1: warning: referenser till poster i den här filen kontrollerades inte" in "\n".join(map(str, problems))
+
+
+def test_warnings_show_beside_errors(kb_copy):
+    plant(kb_copy / "faq.yaml", "  reviewed: 2026-11-24", "  reviewed: 2020-01-01")
+    plant(kb_copy / "faq.yaml", "  topics: [sgi]", "  topics: [nope]")
+    problems = check_directory(kb_copy, max_age_days=365, today=dt.date(2026, 11, 24))
+    assert sorted(p.warning for p in problems) == [False, True], problems
+    assert any("granskades senast 2020-01-01" in p.message for p in problems if p.warning)
+
+
+def test_the_summary_says_varning_for_one(kb_copy):
+    from conftest import run_cli
+    plant(kb_copy / "faq.yaml", "  reviewed: 2026-11-24", "  reviewed: 2020-01-01")
+    assert run_cli("kb", "check", str(kb_copy)).stderr.strip().startswith("0 fel, 1 varning i ")

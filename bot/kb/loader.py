@@ -48,27 +48,30 @@ def load_knowledge_base(directory: str | Path) -> KnowledgeBase:
 def check_directory(directory: str | Path, max_age_days: int = DEFAULT_REVIEW_AGE_DAYS,
                     today: dt.date | None = None) -> list[Problem]:
     """Every error and warning of `directory`, sorted by file and line."""
-    kb, problems = read_directory(directory)
-    if kb is not None:
-        for entry in kb.past_review(max_age_days, today):
-            path, line = kb.origins[entry.id]
-            problems.append(Problem(path, line, f"posten '{entry.id}' granskades senast {entry.reviewed} "
-                                                f"(äldre än {max_age_days} dagar)", warning=True))
-        problems += _hard_to_read(kb)
+    directory = Path(directory)
+    if not directory.is_dir():
+        return [Problem(display_path(directory), 1, "katalogen finns inte")]
+    reader = _Reader(directory)
+    reader.read()
+    problems = reader.problems + _warnings(reader.entries, reader.origins, max_age_days, today or dt.date.today())
     return sorted(set(problems), key=lambda p: (p.path, p.line, p.warning, p.message))
 
 
-def _hard_to_read(kb: KnowledgeBase) -> list[Problem]:
-    """A warning for each text an individual reads that is harder than easy Swedish."""
+def _warnings(entries: list[Entry], origins: dict[str, tuple[str, int]], max_age_days: int,
+              today: dt.date) -> list[Problem]:
+    """What does not stop loading but needs an admin: old reviews, texts too hard for an individual.
+    Computed on every valid entry, so they show beside the errors of a broken directory."""
     found = []
-    for entry in kb.entries:
+    for entry in entries:
+        path, line = origins[entry.id]
+        if entry.reviewed is not None and (today - entry.reviewed).days > max_age_days:
+            found.append(Problem(path, line, f"posten '{entry.id}' granskades senast {entry.reviewed} "
+                                             f"(äldre än {max_age_days} dagar)", warning=True))
         text = entry.answer.individual
-        if entry.audience == "staff" or not text or (score := lix(text)) <= INDIVIDUAL_MAX:
-            continue
-        path, line = kb.origins[entry.id]
-        found.append(Problem(path, line, f"posten '{entry.id}': svaret till individen har LIX {score:.0f} "
-                                         f"(högst {INDIVIDUAL_MAX}): kortare meningar och vardagliga ord",
-                             warning=True))
+        if entry.audience != "staff" and text and (score := lix(text)) > INDIVIDUAL_MAX:
+            found.append(Problem(path, line, f"posten '{entry.id}': svaret till individen har LIX {score:.0f} "
+                                             f"(högst {INDIVIDUAL_MAX}): kortare meningar och vardagliga ord",
+                                 warning=True))
     return found
 
 
@@ -86,6 +89,9 @@ class _Reader:
         self.directory = directory
         self.problems: list[Problem] = []
         self.digest = hashlib.sha256()
+        self.unreadable: list[str] = []  # files that could not be parsed at all
+        self.entries: list[Entry] = []  # every valid entry, also when the directory has errors
+        self.origins: dict[str, tuple[str, int]] = {}
 
     def error(self, path: str, line: int, message: str) -> None:
         self.problems.append(Problem(path, line, message))
@@ -98,8 +104,7 @@ class _Reader:
         topics = self._read_topics()
         documents = self._read_documents()
         glossary = self._read_glossary()
-        entries: list[Entry] = []
-        origins: dict[str, tuple[str, int]] = {}
+        entries, origins = self.entries, self.origins
         refs: list[_Refs] = []
         entry_files = [f for f in files if f.name not in SPECIAL_FILES]
         if not entry_files:
@@ -114,10 +119,19 @@ class _Reader:
                 refs.append(ref)
                 if entry is not None:
                     entries.append(entry)
-        self._check_references(refs, topics)
+        unread = [path for path in self.unreadable if Path(path).name not in SPECIAL_FILES]
+        if unread:
+            # What they hold is unknown: a reference to it is not an error, and saying so for
+            # every reference would bury the one real mistake (a syntax error) in follow-ons.
+            for path in unread:
+                self.warn(path, 1, "referenser till poster i den här filen kontrollerades inte: "
+                                   "rätta syntaxfelet och kontrollera igen")
+        else:
+            self._check_references(refs, topics)
         self._check_documents(refs, documents)
         self._check_questions(refs)
-        pathways = self._read_pathways({r.id for r in refs}, {r.id for r in refs if r.kind == "actor"})
+        pathways = self._read_pathways({r.id for r in refs}, {r.id for r in refs if r.kind == "actor"},
+                                       check_targets=not unread)
         if any(not p.warning for p in self.problems):
             return None
         return KnowledgeBase(
@@ -131,6 +145,8 @@ class _Reader:
         self.digest.update(file.name.encode() + b"\0" + file.read_bytes())
         data, problems = load_yaml(file, shown)
         self.problems.extend(problems)
+        if data is None and problems:
+            self.unreadable.append(shown)
         return data, shown
 
     def _read_topics(self) -> dict[str, str] | None:
@@ -191,7 +207,7 @@ class _Reader:
                 seen.setdefault(key, (term.term, line))
         return terms
 
-    def _read_pathways(self, entry_ids: set[str], actor_ids: set[str]) -> list[Pathway]:
+    def _read_pathways(self, entry_ids: set[str], actor_ids: set[str], check_targets: bool = True) -> list[Pathway]:
         file = self.directory / PATHWAYS_FILE
         if not file.exists():
             return []
@@ -210,7 +226,8 @@ class _Reader:
                 continue
             seen[pathway.id] = line
             for loc, message in check_pathway(pathway, entry_ids, actor_ids):
-                self.error(shown, line_of(data, (index, *loc)), message)
+                if check_targets or not ("ska vara en aktör" in message or message.startswith("posten '")):
+                    self.error(shown, line_of(data, (index, *loc)), message)
             pathways.append(pathway)
         return pathways
 
@@ -273,6 +290,8 @@ class _Reader:
                                f"'who' ska vara en aktör eller '{PERSON}'; '{who}' finns inte"
                                f"{_did_you_mean(who, actors | {PERSON})}")
             for index, topic in ref.listed("topics"):
+                if any(Path(path).name == TOPICS_FILE for path in self.unreadable):
+                    break  # its syntax error is reported; which topics it has is unknown
                 if topics is None:
                     self.error(ref.path, ref.line("topics", index),
                                f"ämnet '{topic}' kan inte kontrolleras: {TOPICS_FILE} saknas")
