@@ -10,7 +10,7 @@ one a bot built on that design would make per question).
   over every entry's title and example questions.
 - `BM25Baseline`: BM25 (`bm25s`, its default Lucene variant) over each entry's
   text, keywords, titles and questions, tokenised with our own folding,
-  stopwords and Snowball stemming (`bot.matching.normalize`).
+  stopwords and Snowball stemming (`bot.text.normalize`).
 
 The baselines answer when their best score reaches a cut-off, tuned on the
 evaluation set (see `tune_cutoff`), and refuse otherwise.
@@ -27,7 +27,7 @@ from rapidfuzz import fuzz, process, utils
 
 from bot.kb.model import KnowledgeBase
 from bot.kb.schema import Entry
-from bot.matching.normalize import is_stopword, stem, tokens
+from bot.text.normalize import is_stopword, stem, tokens
 from bot.service import Rehabbot
 
 

@@ -181,7 +181,7 @@ def _systems_note() -> str:
         "example question (a bare FAQ answer, as in SweFAQ) is represented by its answer text.\n"
         "- **BM25 (bm25s)**: `bm25s.BM25()` (Lucene variant, k1 = 1.5, b = 0.75) over each entry's titles, "
         "keywords, questions and answer texts, tokenised with our own normalisation: folding, stopwords "
-        "and Swedish Snowball stems from `bot.matching.normalize`; cut-off tuned like rapidfuzz's.\n\n"
+        "and Swedish Snowball stems from `bot.text.normalize`; cut-off tuned like rapidfuzz's.\n\n"
         "The baselines' cut-offs are tuned on the very questions they are scored on (maximising the mean of "
         "in-scope top-1 and out-of-scope accuracy), which flatters them; ours uses its fixed defaults.\n")
 

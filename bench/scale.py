@@ -28,7 +28,7 @@ import yaml
 
 from bot.kb.model import KnowledgeBase
 from bot.kb.schema import Entry
-from bot.matching.normalize import plain, tokens
+from bot.text.normalize import plain, tokens
 
 HEAPS_BETA = 0.6
 ZIPF_S = 1.07

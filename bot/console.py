@@ -10,10 +10,10 @@ from typing import Callable, TextIO
 
 from bot.answers import render_entry
 from bot.answers.pathways import render_pathway_list
-from bot.settings import LANGS, MODES
 from bot.guide import GuideSession, pick_pathway
 from bot.matching import SUGGEST
 from bot.service import Conversation, Rehabbot, Reply
+from bot.settings import LANGS, MODES
 from bot.understanding import guess_mode
 
 HELP = {

@@ -17,7 +17,6 @@ import yaml
 from bot.matching import ANSWER
 from bot.service import Conversation, Rehabbot
 
-
 CRISIS, SMALLTALK = "crisis", "smalltalk"
 
 

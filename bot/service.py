@@ -16,14 +16,14 @@ from typing import Any
 
 from bot.answers import render_entry, render_match
 from bot.answers.render import render_also, render_crisis, render_smalltalk
-from bot.kb import KnowledgeBase, Problem, read_directory
-from bot.kb.problems import KnowledgeBaseInvalid
 from bot.decision.model import DecisionModel
+from bot.kb import KnowledgeBase, Problem, read_directory
+from bot.kb.pathways import Pathway
+from bot.kb.problems import KnowledgeBaseInvalid
 from bot.kb.schema import Entry
 from bot.matching import ANSWER, SUGGEST, Candidate, Index, Match, Matcher, Thresholds
 from bot.matching.semantic import SemanticReranker, reranker_for
 from bot.pathways.index import PathwayFinder
-from bot.pathways.schema import Pathway
 from bot.understanding import Segments, understand
 from bot.understanding.crisis import DISTRESS, crisis_line
 from bot.understanding.followup import TURNS, is_follow_up

@@ -200,7 +200,9 @@ class Services:
 
 
 def _map_cache() -> MapCache:
-    from bot.handlers.maps import MapCache  # not at import time: the handlers import this module's types
+    from bot.handlers.maps import (
+        MapCache,  # not at import time: the handlers import this module's types
+    )
     return MapCache()
 
 

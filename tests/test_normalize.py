@@ -1,6 +1,6 @@
 """Normalisation makes the ways people type a word compare equal."""
 
-from bot.matching.normalize import fold, is_stopword, plain, stem, tokens
+from bot.text.normalize import fold, is_stopword, plain, stem, tokens
 
 
 def test_case_diacritics_and_unicode_forms_fold_away():

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.kb import check_directory, load_knowledge_base
-from bot.pathways.graph import plans
+from bot.kb.pathways import plans
 from bot.pathways.walk import Walk, shape_key
 from bot.service import Rehabbot
 from conftest import run_cli

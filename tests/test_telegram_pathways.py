@@ -22,7 +22,7 @@ from bot.handlers import callbacks as cb
 from bot.handlers import views
 from bot.handlers.maps import MapCache, find_target
 from bot.handlers.views import Prefs, split_html
-from bot.pathways.schema import Pathway
+from bot.kb.pathways import Pathway
 from bot.pathways.walk import Walk, shape_key
 from bot.service import Rehabbot
 

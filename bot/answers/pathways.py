@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from bot.answers.render import _environment, _tidy, labels
 from bot.kb.model import KnowledgeBase
+from bot.kb.pathways import Pathway
 from bot.kb.schema import PERSON, ModeText
-from bot.pathways.schema import Pathway
 from bot.pathways.walk import Walk
 
 

@@ -18,9 +18,10 @@ import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from bot.kb.model import KnowledgeBase
+from bot.kb.pathways import Pathway
 from bot.kb.schema import PERSON, Contact, Entry
 from bot.matching.matcher import ANSWER, SUGGEST, Match
-from bot.pathways.schema import Pathway
+
 
 @lru_cache(maxsize=1)
 def labels() -> dict[str, dict[str, Any]]:

@@ -16,7 +16,17 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers import admin, browse, buttons, callbacks, conversation, errors, inline, maps, pathways
+from bot.handlers import (
+    admin,
+    browse,
+    buttons,
+    callbacks,
+    conversation,
+    errors,
+    inline,
+    maps,
+    pathways,
+)
 
 NEW = filters.UpdateType.MESSAGE
 

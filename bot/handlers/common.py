@@ -9,8 +9,8 @@ from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.settings import LANGS, MODES
 from bot.handlers.views import Markup, Prefs, split_html
+from bot.settings import LANGS, MODES
 
 if TYPE_CHECKING:
     from bot.telegram import Services

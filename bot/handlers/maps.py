@@ -27,7 +27,7 @@ from bot.handlers import views
 from bot.handlers.common import Context, get_prefs, send, services
 from bot.handlers.views import Markup, Prefs
 from bot.kb.model import KnowledgeBase
-from bot.matching.normalize import fold
+from bot.text.normalize import fold
 
 logger = logging.getLogger(__name__)
 

@@ -19,13 +19,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.answers import render_entry
 from bot.answers.pathways import render_pathway_list, render_walk, walk_view
 from bot.answers.render import entry_view, labels
-from bot.settings import LANGS, MODES
 from bot.handlers import callbacks as cb
 from bot.kb.model import KnowledgeBase
+from bot.kb.pathways import Pathway
 from bot.kb.schema import Entry
 from bot.matching import ANSWER, SUGGEST
-from bot.pathways.schema import Pathway
 from bot.pathways.walk import Walk, shape_key
+from bot.settings import LANGS, MODES
 
 FORMAT = "telegram"
 MAX_MESSAGE = 4096  # Telegram's limit for one message's text

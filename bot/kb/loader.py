@@ -19,13 +19,12 @@ from pydantic import ValidationError
 from rapidfuzz import process
 
 from bot.kb.model import KnowledgeBase
+from bot.kb.pathways import Pathway, check_pathway
 from bot.kb.problems import KnowledgeBaseInvalid, Problem, display_path
 from bot.kb.schema import KINDS, PERSON, Document, Entry, GlossaryTerm, Source
 from bot.kb.yamlsource import LineDict, LineList, line_of, load_yaml
-from bot.matching.normalize import plain
+from bot.text.normalize import plain
 from bot.text.readability import INDIVIDUAL_MAX, lix
-from bot.pathways.graph import check_pathway
-from bot.pathways.schema import Pathway
 
 TOPICS_FILE = "topics.yaml"
 GLOSSARY_FILE = "glossary.yaml"

@@ -13,8 +13,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
+from bot.kb.pathways import Pathway
 from bot.kb.schema import Document, Entry, GlossaryTerm, Source
-from bot.pathways.schema import Pathway
 
 
 @dataclass(frozen=True)

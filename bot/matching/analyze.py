@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from bot.matching.glossary import PhraseTable
-from bot.matching.normalize import is_stopword, stem, tokens
 from bot.text.language import ENGLISH, OTHER, identify
+from bot.text.normalize import is_stopword, stem, tokens
 
 STOPWORD_WEIGHT = 0.2
 # Glossary concepts are the domain's named things (actors, insatser, benefits): what a

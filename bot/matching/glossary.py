@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.kb.schema import GlossaryTerm
-from bot.matching.normalize import stem, tokens
+from bot.text.normalize import stem, tokens
 
 CONCEPT_PREFIX = "~"
 

@@ -19,7 +19,7 @@ from bot.kb.model import KnowledgeBase
 from bot.kb.schema import Entry
 from bot.matching.analyze import QueryAnalyzer, meaning_terms, text_terms
 from bot.matching.glossary import PhraseTable
-from bot.matching.normalize import is_stopword, plain, stem, tokens
+from bot.text.normalize import is_stopword, plain, stem, tokens
 
 # How much each field counts towards an entry's term frequencies.
 FIELD_WEIGHTS = {"title": 3.0, "keywords": 2.5, "questions": 1.5, "text": 1.0}

@@ -21,7 +21,14 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from bot.decision.features import features, semantic_features
-from bot.decision.model import ANSWER, FALLBACK, SUGGEST, Decision, DecisionModel, shipped_model
+from bot.decision.model import (
+    ANSWER,
+    FALLBACK,
+    SUGGEST,
+    Decision,
+    DecisionModel,
+    shipped_model,
+)
 from bot.kb.schema import Entry
 from bot.matching.analyze import Analysis
 from bot.matching.index import Index

@@ -10,9 +10,9 @@ from __future__ import annotations
 import dataclasses
 
 from bot.kb.model import KnowledgeBase
+from bot.kb.pathways import Pathway
 from bot.kb.schema import Entry
 from bot.matching import Index, Matcher
-from bot.pathways.schema import Pathway
 
 # Offering a pathway is a side note to the answer, so it needs a clear match.
 OFFER = 0.55

@@ -17,7 +17,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.pathways.schema import Node, Pathway
+from bot.kb.pathways import Node, Pathway
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,10 @@ from collections.abc import Callable
 from bot.store.db import connect, default_url
 from bot.store.migrations import migrate
 from bot.store.pseudonyms import Pseudonymizer, load_master_key
-from bot.text.redact import Redacted
 from bot.store.stats import Stats, UnansweredQuestion
 from bot.store.store import DEFAULT_RETENTION_DAYS, Store
 from bot.store.themes import Theme
+from bot.text.redact import Redacted
 
 __all__ = [
     "Redacted",

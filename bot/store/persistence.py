@@ -46,8 +46,8 @@ from typing import TYPE_CHECKING, Any
 
 from telegram.ext import BasePersistence, PersistenceInput
 
-from bot.text.redact import redact_text
 from bot.store.store import Store
+from bot.text.redact import redact_text
 
 if TYPE_CHECKING:  # PTB's own aliases live in a private module
     from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey

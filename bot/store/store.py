@@ -20,8 +20,8 @@ from typing import Any
 from bot.settings import DEFAULT_RETENTION_DAYS
 from bot.store.db import Database
 from bot.store.pseudonyms import Pseudonymizer
-from bot.text.redact import redact
 from bot.store.stats import Stats, UnansweredQuestion, compute_stats, fetch_unanswered
+from bot.text.redact import redact
 
 CHANNELS = frozenset({"telegram", "console", "inline"})
 STATUSES = frozenset({"answer", "suggest", "fallback", "crisis", "smalltalk"})

@@ -4,14 +4,15 @@ An admin improving the knowledge base needs "12 frågor om färdtjänst", not
 twelve lines that differ in wording. The grouping is deliberately simple and
 deterministic:
 
-1. Each question is folded (case, NFKC, å/ä/ö → a/a/o, punctuation), question
-   words and other stop words are dropped, and each remaining word is cut to a
-   crude stem ("färdtjänsten" → "fardtjanst"). Without the stop words,
-   "hur gör jag med X" and "hur gör jag med Y" would look alike.
+1. Each question goes through the matcher's own normalisation (`bot.text`):
+   folded (case, NFKC, å/ä/ö → a/a/o), question words and other stop words
+   dropped, each remaining word stemmed ("färdtjänsten" → "fardtjanst").
+   Without the stop words, "hur gör jag med X" and "hur gör jag med Y" would
+   look alike.
 2. Identical stem strings are merged and counted.
 3. Leader clustering: going from the most frequent wording to the least, a
    wording joins the theme whose leader it resembles most
-   (rapidfuzz ``token_set_ratio`` ≥ ``threshold``), or else leads a new
+   (rapidfuzz ``token_set_ratio`` ≥ ``threshold``, 65 by default), or else leads a new
    theme. ``token_set_ratio`` scores 100 when one wording's words are a
    subset of the other's, which is what "about the same thing" usually
    means in short questions. Leader clustering is O(n·themes) and needs no
@@ -19,9 +20,6 @@ deterministic:
    would be O(n²) for little gain on texts this short.
 4. A theme's label is its most common content word(s) — the words found in
    more than half of its questions — written as people wrote them.
-
-The normaliser is local on purpose (the store must not depend on the
-matcher's); it can be swapped for ``bot.matching.normalize.fold`` later.
 """
 
 from __future__ import annotations
@@ -34,29 +32,12 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-DEFAULT_THRESHOLD = 70
+from bot.text.normalize import is_stopword, stem, tokens
 
-# Question words, pronouns, auxiliaries and fillers in Swedish and English,
-# folded (no diacritics), plus the redaction placeholders' words.
-STOPWORDS = frozenset(
-    """
-    a aldrig alla allt alltid an andra annan annat att av bara blir bli de dem den denna
-    dessa det detta dig din dina ditt du efter eftersom eller en ett finns for fran
-    fa far gor gora gar ha hade han har hej hen hennes hon hur i inte ja jag kan kunna
-    man med mig min mina mitt mycket ma maste na nagon nagot nar nej ni nu och om oss pa
-    sa sig sin sina ska skall skulle som till tack upp ut var vara vad vem vi vilka vilken
-    vill vilket vad varfor var vart ar at hos dar
-    am an and are be can could do does for from have how i in is it me my of on or please
-    should the to what when where which who why will with would you your
-    personnummer samordningsnummer telefon post nummer namn
-    """.split()
-)
+DEFAULT_THRESHOLD = 65
 
-_SUFFIXES = (
-    "ernas", "arnas", "ornas", "erna", "arna", "orna", "ande", "ende",
-    "ens", "ets", "en", "et", "er", "ar", "or", "na", "a", "e", "s",
-)
-_MIN_STEM = 4
+# The words of the redaction placeholders ("[personnummer]", "[telefon]" …) say nothing about a theme.
+PLACEHOLDER_WORDS = frozenset("personnummer samordningsnummer telefon post nummer namn epost".split())
 
 
 @dataclass(frozen=True)
@@ -68,33 +49,14 @@ class Theme:
     examples: tuple[str, ...]
 
 
-def fold(text: str) -> str:
-    """Lower-case, NFKC, strip diacritics and punctuation; collapse spaces."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = "".join(
-        char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char)
-    )
-    return " ".join(re.sub(r"[^\w]+", " ", text).split())
-
-
-def stem(word: str) -> str:
-    """Cut one common Swedish/English inflection suffix (crude, for grouping only)."""
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= _MIN_STEM:
-            return word[: -len(suffix)]
-    return word
-
-
 def content_words(text: str) -> list[tuple[str, str]]:
     """(stem, word as written, lower-cased) for each content word of ``text``."""
     out = []
     for written in re.findall(r"[\w-]+", unicodedata.normalize("NFKC", text)):
-        folded = fold(written)
-        if not folded or folded.isdigit() or len(folded) < 2 or folded in STOPWORDS:
-            continue
-        for part in folded.split():
-            if part not in STOPWORDS:
-                out.append((stem(part), written.casefold()))
+        for part in tokens(written):
+            if len(part) < 2 or part.isdigit() or is_stopword(part) or part in PLACEHOLDER_WORDS:
+                continue
+            out.append((stem(part), written.casefold()))
     return out
 
 

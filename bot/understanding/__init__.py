@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.matching.normalize import fold
 from bot.text.language import identify
+from bot.text.normalize import fold
 from bot.understanding.crisis import CrisisHit, detect_crisis
 from bot.understanding.segment import Segments, segment
 from bot.understanding.smalltalk import greets, small_talk

@@ -27,7 +27,7 @@ from importlib.resources import files
 import yaml
 from rapidfuzz.distance import Levenshtein
 
-from bot.matching.normalize import fold
+from bot.text.normalize import fold
 
 DISTRESS = "distress"  # worn out, given up: the crisis lines come first, then the answer
 GAP = 2  # other words allowed between two consecutive words of a phrase

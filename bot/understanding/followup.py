@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from bot.matching.normalize import fold
+from bot.text.normalize import fold
 
 TURNS = 3  # messages after an answer during which a follow-up may lean on it
 MAX_WORDS = 9

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from bot.matching.normalize import fold
+from bot.text.normalize import fold
 from bot.understanding.segment import is_question
 
 HUMAN, SIMPLER, UNCLEAR, ABOUT, HELP, THANKS, BYE, GREETING, OK = (
