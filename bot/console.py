@@ -129,7 +129,7 @@ class Console:
         if name in ("guide", "vagledning", "vägledning"):
             walk = pick_pathway(self.bot, arg, self.mode, self.lang) if arg else None
             if walk is None:
-                self.say(render_pathway_list(list(self.bot.kb.pathways), self.mode, self.lang)
+                self.say(render_pathway_list(self.bot.kb.pathways_for(self.mode), self.mode, self.lang)
                          + "\n\n" + GUIDE_HINT[self.lang].format(id="NR"))
             else:
                 self.guide = GuideSession(self.bot, walk, self.mode, self.lang)

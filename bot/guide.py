@@ -41,11 +41,8 @@ class GuideSession:
 
 
 def pick_pathway(bot: Rehabbot, arg: str, mode: str, lang: str) -> Walk | None:
-    """The pathway named by id or list number, or None."""
-    pathways = list(bot.kb.pathways)
-    if arg.isdigit() and 1 <= int(arg) <= len(pathways):
-        return Walk.start(pathways[int(arg) - 1])
-    pathway = bot.kb.pathway(arg)
+    """The pathway for `mode` named by id or list number (the numbers of every channel), or None."""
+    pathway = bot.kb.find_pathway(arg, mode)
     return Walk.start(pathway) if pathway else None
 
 
@@ -60,7 +57,7 @@ def run_guide(bot: Rehabbot, pathway_id: str | None, mode: str, lang: str,
         say((f"Okänd vägledning: {pathway_id}" if lang == "sv" else f"Unknown guide: {pathway_id}"))
     try:
         while walk is None:
-            say(render_pathway_list(list(bot.kb.pathways), mode, lang))
+            say(render_pathway_list(bot.kb.pathways_for(mode), mode, lang))
             line = read("> ").strip()
             if line.lower() in QUIT:
                 return 0

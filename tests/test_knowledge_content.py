@@ -104,3 +104,13 @@ def test_no_answer_in_any_mode_language_or_format_names_a_source_file(kb):
             for lang in ("sv", "en"):
                 for fmt in ("text", "telegram"):
                     assert not file_name.search(render_entry(entry, kb, mode, lang, fmt)), (entry.id, mode, lang, fmt)
+
+
+def test_an_individual_is_never_offered_a_staff_entry_as_related(kb):
+    differs = 0
+    for entry in kb.entries:
+        staff, individual = kb.related(entry, "staff"), kb.related(entry, "individual")
+        assert all(e.audience != "staff" for e in individual), entry.id
+        assert [e.id for e in individual] == [e.id for e in staff if e.audience != "staff"]
+        differs += len(staff) != len(individual)
+    assert differs, "no entry relates to a staff-only entry: the filter is untested"

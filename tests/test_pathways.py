@@ -98,9 +98,9 @@ def _walk_to_every_plan(walk: Walk) -> list[tuple[list[str], str]]:
     return out
 
 
-def _every_route(kb_dir: Path):
+def _every_route(kb_dir: Path, mode: str):
     kb = load_knowledge_base(kb_dir)
-    for pathway in kb.pathways:
+    for pathway in kb.pathways_for(mode):
         for choices, plan in _walk_to_every_plan(Walk.start(pathway)):
             yield pathway, choices, plan
 
@@ -110,7 +110,7 @@ def _every_route(kb_dir: Path):
 def test_every_pathway_is_walked_to_every_plan_in_the_console(kb_name, mode, small_kb_dir, shipped_bot):
     """One console session per mode walks every route of every pathway, starting over between routes."""
     kb_dir = small_kb_dir if kb_name == "small" else shipped_bot.kb.directory
-    routes = list(_every_route(kb_dir))
+    routes = list(_every_route(kb_dir, mode))
     assert routes, "no pathways"
     lines: list[str] = []
     for pathway in {p.id: p for p, _, _ in routes}.values():
@@ -157,3 +157,19 @@ def test_english_and_individual_wording(small_bot):
     plan = render_walk(walk.choose(0).choose(0), small_bot.kb, "individual", "sv")
     assert "Alla som hjälper dig gör en plan ihop." in plan
     assert "Dina svar:\n- Har du ett läkarintyg? Ja" in plan
+
+
+def test_the_console_offers_the_same_numbered_pathways_as_telegram(shipped_bot):
+    # The core decides: an individual is offered the individual pathways, numbered the same way in
+    # every channel, so "/guide 2" in the console and "/vagledning 2" in Telegram are one pathway.
+    kb = shipped_bot.kb
+    individual = kb.pathways_for("individual")
+    assert individual and len(individual) < len(kb.pathways)
+    assert all(p.audience in ("individual", "both") for p in individual)
+    out = run_cli("chat", "--mode", "individual", input="/guide\n/quit\n").stdout
+    for number, pathway in enumerate(individual, 1):
+        assert f"{number}. {pathway.title_in('sv')}" in out
+    staff_only = next(p for p in kb.pathways if p.audience == "staff")
+    assert staff_only.title_in("sv") not in out
+    assert kb.find_pathway("2", "individual") is individual[1]
+    assert kb.find_pathway(staff_only.id, "individual") is None  # not by id either

@@ -160,7 +160,7 @@ async def test_vagledning_lists_the_pathways_for_the_users_mode_and_language(api
     kb = shipped_bot.kb
 
     def titles(mode: str, lang: str = "sv") -> list[str]:
-        return [f"{n}. {p.title_in(lang)}" for n, p in enumerate(views.pathways_for(kb, mode), 1)]
+        return [f"{n}. {p.title_in(lang)}" for n, p in enumerate(kb.pathways_for(mode), 1)]
 
     async with polling(build(api, shipped_bot)):
         staff = await api.reply_to(USER, "/vagledning")
@@ -179,7 +179,7 @@ async def test_vagledning_lists_the_pathways_for_the_users_mode_and_language(api
     assert individual.button_texts == titles("individual") != titles("staff")
     assert "sjuk_inga_pengar" not in " ".join(all_data(staff)) and "ny_klient_utan_sgi" not in " ".join(
         all_data(individual))
-    first = views.pathways_for(kb, "individual")[0]
+    first = kb.pathways_for("individual")[0]
     assert by_number.text == views.walk_message(Walk.start(first), kb, Prefs("individual"))[0]
     assert unknown.text.startswith("Den vägledningen hittar jag inte.") and unknown.buttons
     assert "Step-by-step guides" in english.text and english.button_texts == titles("individual", "en")

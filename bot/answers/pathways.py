@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.answers.render import _environment, _tidy, labels
+from bot.answers.render import environment, _tidy, labels
 from bot.kb.model import KnowledgeBase
 from bot.kb.pathways import Pathway
 from bot.kb.schema import PERSON, ModeText
@@ -71,11 +71,11 @@ def walk_view(walk: Walk, kb: KnowledgeBase, mode: str, lang: str) -> WalkView:
 
 
 def render_walk(walk: Walk, kb: KnowledgeBase, mode: str = "staff", lang: str = "sv", fmt: str = "text") -> str:
-    template = _environment().get_template(f"{fmt}/pathway.j2")
+    template = environment().get_template(f"{fmt}/pathway.j2")
     return _tidy(template.render(v=walk_view(walk, kb, mode, lang), L=labels()[lang], mode=mode, lang=lang))
 
 
 def render_pathway_list(pathways: list[Pathway], mode: str = "staff", lang: str = "sv", fmt: str = "text") -> str:
-    template = _environment().get_template(f"{fmt}/pathway_list.j2")
+    template = environment().get_template(f"{fmt}/pathway_list.j2")
     items = [(p.id, p.title_in(lang)) for p in pathways]
     return _tidy(template.render(items=items, L=labels()[lang], mode=mode, lang=lang))

@@ -30,7 +30,9 @@ def labels() -> dict[str, dict[str, Any]]:
 
 
 @lru_cache(maxsize=1)
-def _environment() -> Environment:
+def environment() -> Environment:
+    """The one Jinja environment of every format and channel: templates outside text/ are HTML
+    and autoescaped, so knowledge text can never inject markup."""
     env = Environment(
         loader=PackageLoader("bot.answers", "templates"),
         autoescape=lambda name: bool(name) and not name.startswith("text/"),
@@ -121,14 +123,14 @@ def _contact(contact: Contact) -> ContactView:
 
 def render_entry(entry: Entry, kb: KnowledgeBase, mode: str = "staff", lang: str = "sv", fmt: str = "text") -> str:
     view = entry_view(entry, kb, mode, lang)
-    template = _environment().get_template(f"{fmt}/answer_{mode}.j2")
+    template = environment().get_template(f"{fmt}/answer_{mode}.j2")
     return _tidy(template.render(v=view, L=labels()[lang], mode=mode, lang=lang))
 
 
 def render_match(match: Match, kb: KnowledgeBase, mode: str = "staff", lang: str = "sv", fmt: str = "text",
                  pathway: Pathway | None = None) -> str:
     """The whole reply to a question, for any status, with a fitting pathway offered last."""
-    env, L = _environment(), labels()[lang]
+    env, L = environment(), labels()[lang]
     if match.status == ANSWER and match.entry is not None:
         text = render_entry(match.entry, kb, mode, lang, fmt)
     elif match.status == SUGGEST:
@@ -169,7 +171,7 @@ def render_crisis(category: str, mode: str = "staff", lang: str = "sv", fmt: str
     if mode == "staff":
         lines.append(C["staff"]["routine"])
     shown = [RelatedView(e.id, e.title_in(lang, mode)) for e in entries] if mode == "staff" else []
-    template = _environment().get_template(f"{fmt}/crisis.j2")
+    template = environment().get_template(f"{fmt}/crisis.j2")
     return _tidy(template.render(C=C, lines=lines, mode=mode, entries=shown, native=native,
                                  distress=category == "distress"))
 
@@ -177,10 +179,10 @@ def render_crisis(category: str, mode: str = "staff", lang: str = "sv", fmt: str
 def render_smalltalk(kind: str, lang: str = "sv", fmt: str = "text") -> str:
     """The reply to a greeting, thanks or a question about the bot itself."""
     text = labels()[lang]["smalltalk"][kind]
-    return _tidy(_environment().get_template(f"{fmt}/smalltalk.j2").render(text=text))
+    return _tidy(environment().get_template(f"{fmt}/smalltalk.j2").render(text=text))
 
 
 def render_also(entry: Entry, number: int, mode: str = "staff", lang: str = "sv", fmt: str = "text") -> str:
     """The second question of a two-question message, offered after the answer to the first."""
-    template = _environment().get_template(f"{fmt}/also.j2")
+    template = environment().get_template(f"{fmt}/also.j2")
     return _tidy(template.render(L=labels()[lang], title=entry.title_in(lang, mode), number=number))

@@ -29,10 +29,7 @@ async def command(update: Update, context: Context) -> None:
     arg = " ".join(context.args or []).strip()
     notice = ""
     if arg:
-        offered = views.pathways_for(kb, prefs.mode)
-        wanted = arg.lower()
-        pathway = offered[int(wanted) - 1] if wanted.isdigit() and 1 <= int(wanted) <= len(offered) else \
-            next((p for p in offered if p.id == wanted), None)
+        pathway = kb.find_pathway(arg, prefs.mode)
         if pathway is not None:
             html, markup = views.walk_message(Walk.start(pathway), kb, prefs)
             await send(update.effective_message, html, markup)

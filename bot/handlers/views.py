@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.answers import render_entry
 from bot.answers.pathways import render_pathway_list, render_walk, walk_view
-from bot.answers.render import entry_view, labels
+from bot.answers.render import entry_view, environment, labels
 from bot.handlers import callbacks as cb
 from bot.kb.model import KnowledgeBase
-from bot.kb.pathways import Pathway
 from bot.kb.schema import Entry
 from bot.matching import ANSWER, SUGGEST
 from bot.pathways.walk import Walk, shape_key
@@ -52,16 +49,6 @@ class Prefs:
 
 # -- templates ---------------------------------------------------------------
 
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
-    # The same loader and escaping rule as bot.answers.render: every template
-    # outside text/ is HTML and autoescaped.
-    return Environment(
-        loader=PackageLoader("bot.answers", "templates"),
-        autoescape=lambda name: bool(name) and not name.startswith("text/"),
-        undefined=StrictUndefined, trim_blocks=True, keep_trailing_newline=False)
-
-
 def texts(lang: str) -> dict[str, Any]:
     """The Telegram labels (`tg:` in labels.yaml) of one language."""
     return labels()[lang]["tg"]
@@ -69,7 +56,7 @@ def texts(lang: str) -> dict[str, Any]:
 
 def render(name: str, lang: str, **context: Any) -> str:
     """A template of `templates/telegram/` as Telegram HTML."""
-    template = _environment().get_template(f"{FORMAT}/{name}.j2")
+    template = environment().get_template(f"{FORMAT}/{name}.j2")
     html = template.render(L=labels()[lang], T=texts(lang), lang=lang, **context)
     return re.sub(r"\n{3,}", "\n\n", html).strip()
 
@@ -142,7 +129,7 @@ def reply_view(reply: Any, kb: KnowledgeBase, prefs: Prefs, log_id: int | None) 
     if reply.also is not None:  # the message's second question: one tap away
         offer = [button(f"↗ {reply.also.title_in(prefs.lang, prefs.mode)}", cb.open_entry(reply.also.id))] + offer
     if reply.entry is not None and reply.status in (ANSWER, "crisis"):
-        return text, answer_keyboard(reply.entry, kb, prefs.lang, log_id, offer=offer)
+        return text, answer_keyboard(reply.entry, kb, prefs, log_id, offer=offer)
     if reply.status == SUGGEST:
         ctx = cb.log_context(log_id)
         rows = [[button(e.title_in(prefs.lang), cb.view(e.id, "", ctx))] for e in match.suggestions]
@@ -151,18 +138,18 @@ def reply_view(reply: Any, kb: KnowledgeBase, prefs: Prefs, log_id: int | None) 
     return text, keyboard([offer])
 
 
-def answer_keyboard(entry: Entry, kb: KnowledgeBase, lang: str, log_id: int | None,
+def answer_keyboard(entry: Entry, kb: KnowledgeBase, prefs: Prefs, log_id: int | None,
                     shown: str = "", offer: list[InlineKeyboardButton] | None = None) -> Markup:
     """Under an answer: next steps and contacts, related entries, a pathway offered, 👍/👎 when it was logged."""
-    T, ctx = texts(lang), cb.log_context(log_id)
+    T, ctx = texts(prefs.lang), cb.log_context(log_id)
     rows: list[list[InlineKeyboardButton]] = []
     if shown:
         rows.append([button(T["btn_back"], cb.view(entry.id, "", ctx))])
     parts = [("n", T["btn_next_steps"], entry.next_steps), ("c", T["btn_contacts"], entry.contacts)]
     rows.append([button(text, cb.view(entry.id, sec, ctx)) for sec, text, has in parts if has and sec != shown])
     if not shown:
-        rows += [[button(f"↗ {e.title_in(lang)}", cb.open_entry(e.id))]
-                 for e in related_entries(entry, kb)[:RELATED_BUTTONS]]
+        rows += [[button(f"↗ {e.title_in(prefs.lang, prefs.mode)}", cb.open_entry(e.id))]
+                 for e in kb.related(entry, prefs.mode)[:RELATED_BUTTONS]]
     rows.append(offer or [])
     if log_id:
         rows.append([button(T["btn_up"], cb.feedback(log_id, True)),
@@ -175,37 +162,28 @@ def entry_message(entry: Entry, kb: KnowledgeBase, prefs: Prefs, section: str = 
     """An entry (or one part of it) opened from a button, in the context it came from."""
     log_id, listing = cb.parse_context(ctx)
     if listing is None:  # an answer, or an entry opened on its own
-        if not section or section not in available_sections(entry, kb, card=False):
+        if not section or section not in available_sections(entry, kb, prefs.mode, card=False):
             html = render_entry(entry, kb, prefs.mode, prefs.lang, FORMAT)
-            return html, answer_keyboard(entry, kb, prefs.lang, log_id)
+            return html, answer_keyboard(entry, kb, prefs, log_id)
         return (section_html(entry, kb, prefs, section),
-                answer_keyboard(entry, kb, prefs.lang, log_id, shown=section))
+                answer_keyboard(entry, kb, prefs, log_id, shown=section))
     list_code, page_number = listing
     if not section:
-        return card_html(entry, kb, prefs), card_keyboard(entry, kb, prefs.lang, list_code, page_number)
-    return section_html(entry, kb, prefs, section), section_keyboard(entry, kb, prefs.lang, section, ctx)
+        return card_html(entry, kb, prefs), card_keyboard(entry, kb, prefs, list_code, page_number)
+    return section_html(entry, kb, prefs, section), section_keyboard(entry, kb, prefs, section, ctx)
 
 
-def related_entries(entry: Entry, kb: KnowledgeBase) -> list[Entry]:
-    """What an entry points on to: its `related`, and for an actor the insatser it provides."""
-    ids = list(entry.related)
-    if entry.kind == "actor":
-        ids += [e.id for e in kb.of_kind("insats") if entry.id in e.responsible]
-    found = (kb.get(i) for i in dict.fromkeys(ids) if i != entry.id)
-    return [e for e in found if e is not None]
-
-
-def available_sections(entry: Entry, kb: KnowledgeBase, card: bool = True) -> list[str]:
+def available_sections(entry: Entry, kb: KnowledgeBase, mode: str, card: bool = True) -> list[str]:
     if not card:
         return [s for s, has in (("n", entry.next_steps), ("c", entry.contacts)) if has]
     has = {"d": True, "x": bool(entry.does_not), "c": bool(entry.contacts), "n": bool(entry.next_steps),
-           "r": bool(related_entries(entry, kb))}
+           "r": bool(kb.related(entry, mode))}
     return [s for s in cb.SECTIONS if has[s]]
 
 
 def section_html(entry: Entry, kb: KnowledgeBase, prefs: Prefs, section: str) -> str:
     v = entry_view(entry, kb, prefs.mode, prefs.lang)
-    related = [{"id": e.id, "title": e.title_in(prefs.lang)} for e in related_entries(entry, kb)]
+    related = [{"id": e.id, "title": e.title_in(prefs.lang, prefs.mode)} for e in kb.related(entry, prefs.mode)]
     return render("section", prefs.lang, v=v, section=section, related=related)
 
 
@@ -235,10 +213,10 @@ def _section_label(entry: Entry, section: str, lang: str) -> str:
     return {"x": T["btn_does_not"], "c": T["btn_contacts"], "n": T["btn_next_steps"]}[section]
 
 
-def card_keyboard(entry: Entry, kb: KnowledgeBase, lang: str, list_code: str, page_number: int) -> Markup:
-    ctx = cb.list_context(list_code, page_number)
+def card_keyboard(entry: Entry, kb: KnowledgeBase, prefs: Prefs, list_code: str, page_number: int) -> Markup:
+    lang, ctx = prefs.lang, cb.list_context(list_code, page_number)
     sections = [button(_section_label(entry, s, lang), cb.view(entry.id, s, ctx))
-                for s in available_sections(entry, kb)]
+                for s in available_sections(entry, kb, prefs.mode)]
     rows = [sections[i:i + 2] for i in range(0, len(sections), 2)]
     if entry.kind in ("task", "insats"):  # who does it: straight to the actor's card
         actors = (kb.get(a) for a in entry.responsible)
@@ -247,11 +225,12 @@ def card_keyboard(entry: Entry, kb: KnowledgeBase, lang: str, list_code: str, pa
     return keyboard(rows)
 
 
-def section_keyboard(entry: Entry, kb: KnowledgeBase, lang: str, section: str, ctx: str) -> Markup:
+def section_keyboard(entry: Entry, kb: KnowledgeBase, prefs: Prefs, section: str, ctx: str) -> Markup:
     rows = []
     if section == "r":
-        rows += [[button(e.title_in(lang), cb.view(e.id, "", ctx))] for e in related_entries(entry, kb)]
-    rows.append([button(texts(lang)["btn_back"], cb.view(entry.id, "", ctx))])
+        rows += [[button(e.title_in(prefs.lang, prefs.mode), cb.view(e.id, "", ctx))]
+                 for e in kb.related(entry, prefs.mode)]
+    rows.append([button(texts(prefs.lang)["btn_back"], cb.view(entry.id, "", ctx))])
     return keyboard(rows)
 
 
@@ -282,14 +261,9 @@ def list_page(kb: KnowledgeBase, list_code: str, page_number: int, lang: str) ->
 
 # -- guided pathways (/vagledning) --------------------------------------------
 
-def pathways_for(kb: KnowledgeBase, mode: str) -> list[Pathway]:
-    """The pathways written for `mode` (or for both), in the knowledge base's order."""
-    return [p for p in kb.pathways if p.audience in ("both", mode)]
-
-
 def pathway_list(kb: KnowledgeBase, prefs: Prefs, notice: str = "") -> tuple[str, Markup]:
     """/vagledning: the pathways for the user's mode, numbered, and a button for each."""
-    offered = pathways_for(kb, prefs.mode)
+    offered = kb.pathways_for(prefs.mode)
     if not offered:
         return say(prefs.lang, "pathways_none"), None
     html = render_pathway_list(offered, prefs.mode, prefs.lang, FORMAT)

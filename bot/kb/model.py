@@ -39,6 +39,27 @@ class KnowledgeBase:
     def pathway(self, pathway_id: str | None) -> Pathway | None:
         return next((p for p in self.pathways if p.id == pathway_id), None)
 
+    def pathways_for(self, mode: str) -> list[Pathway]:
+        """The pathways a user in `mode` is offered, numbered in this order in every channel
+        (`/vagledning 2` and `rehabbot guide 2` are the same pathway)."""
+        return [p for p in self.pathways if p.audience in ("both", mode)]
+
+    def find_pathway(self, wanted: str, mode: str) -> Pathway | None:
+        """The pathway for `mode` a user names by its number in `pathways_for(mode)` or by its id."""
+        offered, wanted = self.pathways_for(mode), wanted.strip().lower()
+        if wanted.isdigit():
+            return offered[int(wanted) - 1] if 1 <= int(wanted) <= len(offered) else None
+        return next((p for p in offered if p.id == wanted), None)
+
+    def related(self, entry: Entry, mode: str = "staff") -> list[Entry]:
+        """What an entry points on to (its `related`, and for an actor the insatser it provides),
+        without the staff-only entries when the reader is an individual."""
+        ids = list(entry.related)
+        if entry.kind == "actor":
+            ids += [e.id for e in self.of_kind("insats") if entry.id in e.responsible]
+        found = (self.get(i) for i in dict.fromkeys(ids) if i != entry.id)
+        return [e for e in found if e is not None and (mode != "individual" or e.audience != "staff")]
+
     def get(self, entry_id: str | None) -> Entry | None:
         return self.by_id.get(entry_id) if entry_id else None
 
