@@ -27,8 +27,8 @@ from rapidfuzz import fuzz, process, utils
 
 from bot.kb.model import KnowledgeBase
 from bot.kb.schema import Entry
-from bot.text.normalize import is_stopword, stem, tokens
 from bot.service import Rehabbot
+from bot.text.normalize import is_stopword, stem, tokens
 
 
 class System(Protocol):

@@ -26,7 +26,14 @@ from typing import Any
 
 import yaml
 
-from bench.baselines import BM25Baseline, Cutoff, Ours, RapidfuzzBaseline, System, tune_cutoff
+from bench.baselines import (
+    BM25Baseline,
+    Cutoff,
+    Ours,
+    RapidfuzzBaseline,
+    System,
+    tune_cutoff,
+)
 from bot.evaluation import EvalItem, evaluate, load_items
 from bot.kb.model import KnowledgeBase
 from bot.kb.schema import Entry

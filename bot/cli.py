@@ -120,12 +120,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from bot.console import Console
+    from bot.channels.console import Console
     return Console(_load(args), args.mode, args.lang, log=_console_log(args.settings)).run()
 
 
 def cmd_guide(args: argparse.Namespace) -> int:
-    from bot.guide import run_guide
+    from bot.channels.guide import run_guide
     return run_guide(_load(args), args.pathway, args.mode, args.lang)
 
 
@@ -262,7 +262,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("rehabbot run: TELEGRAM_BOT_TOKEN saknas; sätt den till botens token från @BotFather "
               "(för att prova utan Telegram: rehabbot chat)", file=sys.stderr)
         return 2
-    from bot.telegram import run as run_telegram
+    from bot.channels.telegram.run import run as run_telegram
     return run_telegram(args, _load(args))
 
 

@@ -17,8 +17,8 @@ import pytest
 # semantic=True, as tests/test_semantic.py does.
 os.environ["REHABBOT_SEMANTIC"] = "off"
 
-from bot.settings import shipped_kb_dir
 from bot.service import Rehabbot
+from bot.settings import shipped_kb_dir
 
 # Fixtures shared beyond one module: the store on SQLite and PostgreSQL, and the fake Bot API.
 pytest_plugins = ["fake_bot_api", "store_fixtures"]

@@ -663,7 +663,7 @@ async def api() -> AsyncIterator[FakeBotApi]:
 def store(tmp_path: Any) -> Any:
     """A real store (SQLite in tmp_path) behind the Telegram channel's gateway."""
     from bot.store import open_store
-    from bot.telegram import StoreGateway
+    from bot.store.gateway import StoreGateway
     gateway = StoreGateway(open_store(f"sqlite:///{tmp_path / 'rehabbot.sqlite'}"))
     yield gateway
     gateway.close()
@@ -671,7 +671,7 @@ def store(tmp_path: Any) -> Any:
 
 def build(api: FakeBotApi, rehabbot: Any, store: Any = None, **options: Any) -> Any:
     """The real Application, pointed at the fake server (short retry back-off for the tests)."""
-    from bot.telegram import build_application
+    from bot.channels.telegram import build_application
     options.setdefault("backoff", 0.02)
     return build_application(rehabbot, api.token, store=store, base_url=api.base_url,
                              base_file_url=api.base_file_url, **options)

@@ -23,10 +23,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
+from fake_bot_api import FakeBotApi
 
 from bot.store import Store, open_store
-
-from fake_bot_api import FakeBotApi
 
 PG_ENV = "REHABBOT_TEST_DATABASE_URL"
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -6,11 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 
 from bot.decision.features import NAMES
 from bot.decision.model import DecisionModel, shipped_model
-
-from conftest import run_cli
 
 REPO = Path(__file__).parent.parent
 

@@ -9,10 +9,9 @@ than all is acceptable.
 from __future__ import annotations
 
 import pytest
+from conftest import EVAL
 
 from bot.evaluation import evaluate, load_items
-
-from conftest import EVAL
 
 
 @pytest.fixture(scope="module")

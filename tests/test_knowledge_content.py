@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import FIXTURES
 
 from bot.evaluation import evaluate, load_items
-from conftest import FIXTURES
 
 ACTORS = {"forsakringskassan", "arbetsformedlingen", "socialtjansten", "halso_och_sjukvarden",
           "rehabkoordinator", "jobbtorg", "samordningsforbundet"}

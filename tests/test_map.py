@@ -7,9 +7,9 @@ import struct
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 
 from bot.map.graph import STRONG, MapError, build_graph, render_map
-from conftest import run_cli
 
 pytestmark = pytest.mark.graphviz
 

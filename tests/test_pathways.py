@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 
 from bot.kb import check_directory, load_knowledge_base
 from bot.kb.pathways import plans
 from bot.pathways.walk import Walk, shape_key
 from bot.service import Rehabbot
-from conftest import run_cli
 
 
 def errors(directory: Path) -> list[str]:

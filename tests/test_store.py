@@ -9,13 +9,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from store_fixtures import Clock, dump_database
 
 from bot.settings import Settings
 from bot.store import open_store
 from bot.store.db import connect
 from bot.store.migrations import MIGRATIONS, SchemaTooNew, Step, latest_version, migrate
-
-from store_fixtures import Clock, dump_database
 
 
 def _log(store, question="Vad gör Försäkringskassan?", **overrides):

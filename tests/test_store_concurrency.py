@@ -12,7 +12,6 @@ import multiprocessing
 
 from store_fixtures import fetch_all, log_many
 
-
 PER_INSTANCE = 500
 
 

@@ -12,12 +12,19 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from store_fixtures import FakeBotApi, dump_database
 from telegram import Update
-from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, PersistenceInput, filters
+from telegram.ext import (
+    Application,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    PersistenceInput,
+    filters,
+)
 
 from bot.store import Store, open_store
 from bot.store.persistence import StorePersistence
-from store_fixtures import FakeBotApi, dump_database
 
 USER = 5551234567
 OTHER_USER = 5559876543

@@ -17,6 +17,7 @@ import re
 import time
 
 import pytest
+from store_fixtures import FakeBotApi, dump_database, raw_sqlite_bytes
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
@@ -24,8 +25,6 @@ from bot.store import open_store
 from bot.store.logging_filter import RedactingFilter
 from bot.store.persistence import StorePersistence
 from bot.text.redact import redact
-
-from store_fixtures import FakeBotApi, dump_database, raw_sqlite_bytes
 
 USER = 5551112223
 QUESTIONS = [

@@ -12,8 +12,8 @@ import logging
 
 import pytest
 
-from bot.text.idnumbers import IdKind, classify, luhn_ok
 from bot.store.logging_filter import RedactingFilter, install
+from bot.text.idnumbers import IdKind, classify, luhn_ok
 from bot.text.redact import redact
 
 

@@ -10,12 +10,11 @@ import subprocess
 import sys
 
 import pytest
+from store_fixtures import REPO_ROOT, Clock, fetch_all
 
 from bot.store import open_store
 from bot.store.report import CSV_HEADER, format_stats, write_unanswered_csv
 from bot.store.themes import group, signature
-
-from store_fixtures import REPO_ROOT, Clock, fetch_all
 
 FARDTJANST = [
     "Hur ansöker jag om färdtjänst?",

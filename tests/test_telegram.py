@@ -8,8 +8,7 @@ bot makes: text, buttons, `parse_mode`.
 from __future__ import annotations
 
 import pytest
-
-from fake_bot_api import BOT_USERNAME, FakeBotApi, build, polling
+from fake_bot_api import BOT_USERNAME, build, polling
 
 from bot.answers import render_entry
 from bot.service import Rehabbot
@@ -273,7 +272,7 @@ class _BrokenStore:
 
 
 async def test_a_failing_store_costs_the_log_not_the_answer(api, shipped_bot, caplog):
-    from bot.telegram import StoreGateway
+    from bot.store.gateway import StoreGateway
     async with polling(build(api, shipped_bot, StoreGateway(_BrokenStore()))):
         answer = await api.reply_to(USER, SIP)
     assert answer.text == html(shipped_bot, SIP)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fake_bot_api import build, polling
 
-from bot.handlers.admin import BACKUP_DIR
+from bot.channels.telegram.handlers.admin import BACKUP_DIR
 from bot.service import Rehabbot
 
 ADMIN, USER = 1001, 2002
@@ -149,7 +149,7 @@ async def test_admins_get_their_command_list_in_their_own_chat(api, kb_copy):
 
 
 def test_replace_file_never_touches_disk_when_invalid(kb_copy: Path):
-    from bot.handlers.admin import replace_file
+    from bot.channels.telegram.handlers.admin import replace_file
     bot = Rehabbot(kb_copy)
     snapshot = {p.name: p.read_bytes() for p in kb_copy.iterdir()}
     outcome = replace_file(bot, "insatser.yaml", b"- id: [not, an, id]\n")

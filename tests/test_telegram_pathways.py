@@ -13,18 +13,17 @@ from __future__ import annotations
 import html as htmlmod
 
 import pytest
-
 from fake_bot_api import BOT_USERNAME, build, check_photo, polling
 from test_telegram_views import all_callback_data, assert_sendable
 
-from bot.settings import LANGS, MODES
-from bot.handlers import callbacks as cb
-from bot.handlers import views
-from bot.handlers.maps import MapCache, find_target
-from bot.handlers.views import Prefs, split_html
+from bot.channels.telegram.handlers import callbacks as cb
+from bot.channels.telegram.handlers import views
+from bot.channels.telegram.handlers.maps import MapCache, find_target
+from bot.channels.telegram.handlers.views import Prefs, split_html
 from bot.kb.pathways import Pathway
 from bot.pathways.walk import Walk, shape_key
 from bot.service import Rehabbot
+from bot.settings import LANGS, MODES
 
 USER = 5151
 SMALL = "ny_klient"

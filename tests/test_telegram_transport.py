@@ -17,11 +17,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fake_bot_api import Fault, build, polling
 from telegram.ext import AIORateLimiter
 
 from bot.service import Conversation
-
-from fake_bot_api import Fault, build, polling
 
 USER = 5151
 SIP = "vem kallar till sip"

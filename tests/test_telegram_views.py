@@ -10,18 +10,17 @@ from __future__ import annotations
 import re
 
 import pytest
+from fake_bot_api import BadRequest, check_markup, parse_html, utf16_len
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fake_bot_api import BadRequest, check_markup, parse_html, utf16_len
-
 from bot.answers import render_entry
 from bot.answers.render import labels
+from bot.channels.telegram import bot_commands, file_url_for
+from bot.channels.telegram.handlers import callbacks as cb
+from bot.channels.telegram.handlers import views
+from bot.channels.telegram.handlers.views import Prefs, split_html
 from bot.settings import LANGS, MODES
-from bot.handlers import callbacks as cb
-from bot.handlers import views
-from bot.handlers.views import Prefs, split_html
-from bot.telegram import bot_commands, file_url_for
 
 MAX_LOG = 2 ** 63 - 1  # the largest row id a database hands out
 CONTEXTS = ["", str(MAX_LOG), "a9999", "i9999", "t9999"]

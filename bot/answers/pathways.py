@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.answers.render import environment, _tidy, labels
+from bot.answers.render import _tidy, environment, labels
 from bot.kb.model import KnowledgeBase
 from bot.kb.pathways import Pathway
 from bot.kb.schema import PERSON, ModeText

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.handlers import views
-from bot.handlers.common import Context, get_prefs, send, services
+from bot.channels.telegram.handlers import views
+from bot.channels.telegram.handlers.common import Context, get_prefs, send, services
 
 
 async def _list(update: Update, context: Context, list_code: str) -> None:

@@ -16,9 +16,15 @@ import re
 
 from telegram import Message, Update
 
-from bot.handlers import callbacks as cb
-from bot.handlers import maps, views
-from bot.handlers.common import Context, get_prefs, send, services, show
+from bot.channels.telegram.handlers import callbacks as cb
+from bot.channels.telegram.handlers import maps, views
+from bot.channels.telegram.handlers.common import (
+    Context,
+    get_prefs,
+    send,
+    services,
+    show,
+)
 from bot.pathways.walk import Walk, shape_key
 
 

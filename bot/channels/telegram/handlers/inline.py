@@ -14,9 +14,9 @@ from telegram import (
 )
 
 from bot.answers import render_entry
-from bot.handlers import views
-from bot.handlers.common import Context, get_prefs, services, user_id
-from bot.handlers.conversation import MAX_QUESTION
+from bot.channels.telegram.handlers import views
+from bot.channels.telegram.handlers.common import Context, get_prefs, services, user_id
+from bot.channels.telegram.handlers.conversation import MAX_QUESTION
 from bot.matching import ANSWER, SUGGEST
 from bot.service import CRISIS, SMALLTALK
 

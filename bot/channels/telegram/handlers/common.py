@@ -9,11 +9,11 @@ from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.handlers.views import Markup, Prefs, split_html
+from bot.channels.telegram.handlers.views import Markup, Prefs, split_html
 from bot.settings import LANGS, MODES
 
 if TYPE_CHECKING:
-    from bot.telegram import Services
+    from bot.channels.telegram import Services
 
 Context = ContextTypes.DEFAULT_TYPE
 RECENT_LOGS = 50  # log ids whose 👍/👎 buttons a chat may still press

@@ -12,8 +12,8 @@ import logging
 from telegram import Message, MessageEntity, Update
 from telegram.constants import ChatType
 
-from bot.handlers import views
-from bot.handlers.common import (
+from bot.channels.telegram.handlers import views
+from bot.channels.telegram.handlers.common import (
     Context,
     get_prefs,
     remember_log,

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.handlers import callbacks as cb
-from bot.handlers import views
-from bot.handlers.common import (
+from bot.channels.telegram.handlers import callbacks as cb
+from bot.channels.telegram.handlers import views
+from bot.channels.telegram.handlers.common import (
     Context,
     get_prefs,
     knows_log,

@@ -16,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers import (
+from bot.channels.telegram.handlers import (
     admin,
     browse,
     buttons,

@@ -10,7 +10,7 @@ from typing import Callable, TextIO
 
 from bot.answers import render_entry
 from bot.answers.pathways import render_pathway_list
-from bot.guide import GuideSession, pick_pathway
+from bot.channels.guide import GuideSession, pick_pathway
 from bot.matching import SUGGEST
 from bot.service import Conversation, Rehabbot, Reply
 from bot.settings import LANGS, MODES

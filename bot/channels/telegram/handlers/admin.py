@@ -21,8 +21,14 @@ from pathlib import Path
 
 from telegram import Update
 
-from bot.handlers import views
-from bot.handlers.common import Context, get_prefs, send, services, user_id
+from bot.channels.telegram.handlers import views
+from bot.channels.telegram.handlers.common import (
+    Context,
+    get_prefs,
+    send,
+    services,
+    user_id,
+)
 from bot.kb import read_directory
 from bot.kb.problems import Problem, display_path
 

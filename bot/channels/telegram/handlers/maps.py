@@ -22,10 +22,10 @@ from telegram import InlineKeyboardButton, Message, Update
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
-from bot.handlers import callbacks as cb
-from bot.handlers import views
-from bot.handlers.common import Context, get_prefs, send, services
-from bot.handlers.views import Markup, Prefs
+from bot.channels.telegram.handlers import callbacks as cb
+from bot.channels.telegram.handlers import views
+from bot.channels.telegram.handlers.common import Context, get_prefs, send, services
+from bot.channels.telegram.handlers.views import Markup, Prefs
 from bot.kb.model import KnowledgeBase
 from bot.text.normalize import fold
 

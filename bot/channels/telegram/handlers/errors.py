@@ -8,8 +8,8 @@ import logging
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
-from bot.handlers import views
-from bot.handlers.common import Context
+from bot.channels.telegram.handlers import views
+from bot.channels.telegram.handlers.common import Context
 
 logger = logging.getLogger(__name__)
 

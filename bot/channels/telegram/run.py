@@ -1,0 +1,74 @@
+"""`rehabbot run`: long polling, or PTB's webhook server with a secret token (`--webhook URL`)."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import sys
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from telegram import Update
+from telegram.error import InvalidToken, TelegramError
+
+from bot.channels.telegram.app import build_application
+from bot.settings import Settings
+from bot.store.gateway import open_gateway
+
+if TYPE_CHECKING:
+    from bot.service import Rehabbot
+
+
+logger = logging.getLogger(__name__)
+
+
+def _without_retry_traceback(record: logging.LogRecord) -> bool:
+    """PTB's network retry loop logs every failed attempt with a full traceback; its message
+    ("Network Retry Loop …: Failed run …") and our one-line reason say all an operator needs."""
+    if record.name.startswith("telegram.ext") and "Network Retry Loop" in record.getMessage():
+        record.exc_info = None
+        record.exc_text = None
+    return True
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request, token in the URL
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_without_retry_traceback)
+    try:
+        from bot.store.logging_filter import install
+        install()  # personal data is redacted from every log line
+    except ImportError:
+        pass
+
+
+def run(args: Any, rehabbot: Rehabbot) -> int:
+    """`rehabbot run`: serve until stopped (SIGINT/SIGTERM). Non-zero with one line when it cannot start."""
+    _configure_logging()
+    settings: Settings = args.settings
+    if not settings.telegram_token:
+        print("rehabbot run: TELEGRAM_BOT_TOKEN saknas", file=sys.stderr)
+        return 2
+    base_url = settings.telegram_base_url
+    # setWebhook registers the secret at every start, so a fresh one per start is as good as a fixed one.
+    secret = (settings.webhook_secret or secrets.token_urlsafe(32)) if args.webhook else None
+    gateway = open_gateway(settings)
+    app = build_application(rehabbot, settings.telegram_token, store=gateway, admin_ids=settings.admin_ids,
+                            base_url=base_url, base_file_url=settings.telegram_base_file_url,
+                            persistence=gateway.persistence(), review_days=settings.review_max_age_days)
+    try:
+        if args.webhook:
+            app.run_webhook(listen=args.listen, port=args.port, url_path=urlsplit(args.webhook).path.strip("/"),
+                            webhook_url=args.webhook, secret_token=secret, allowed_updates=Update.ALL_TYPES)
+        else:
+            app.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        print("rehabbot run: Telegram godtar inte TELEGRAM_BOT_TOKEN (ogiltig token)", file=sys.stderr)
+        return 1
+    except (TelegramError, OSError) as exc:
+        print(f"rehabbot run: kunde inte starta mot {base_url}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        gateway.close()
+    return 0

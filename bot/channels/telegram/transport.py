@@ -1,0 +1,122 @@
+"""How the Telegram channel talks to the Bot API: retries, and per-chat ordering.
+
+* `RetryingRequest` retries 5xx answers and dropped connections (PTB's
+  `AIORateLimiter` handles Telegram's flood limits and `RetryAfter`).
+* `PerChatUpdateProcessor` processes updates concurrently but in order within
+  each chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
+
+from telegram import Update
+from telegram.error import NetworkError, TimedOut
+from telegram.ext import (
+    BaseUpdateProcessor,
+)
+from telegram.request import HTTPXRequest
+
+if TYPE_CHECKING:
+    pass
+
+
+logger = logging.getLogger(__name__)
+
+
+class RetryingRequest(HTTPXRequest):
+    """HTTPXRequest that retries a failed Bot API call: 5xx answers and network errors.
+
+    `RetryAfter` (429) is left to `AIORateLimiter`, which waits as long as
+    Telegram asks. A retried call may reach Telegram twice if the first
+    answer was lost on the way back: a message sent twice is better than an
+    answer never sent.
+    """
+
+    def __init__(self, *args: Any, retries: int = 3, backoff: float = 0.5, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.retries = retries
+        self.backoff = backoff
+
+    async def do_request(self, url: str, method: str, request_data: Any = None,
+                         **timeouts: Any) -> tuple[int, bytes]:
+        for attempt in range(self.retries + 1):
+            last = attempt == self.retries
+            try:
+                code, payload = await super().do_request(url, method, request_data, **timeouts)
+            except (NetworkError, TimedOut) as exc:
+                if last:
+                    raise
+                logger.warning("Bot API %s failed (%s); retry %d of %d", _method(url), exc, attempt + 1,
+                               self.retries)
+            else:
+                if code < 500 or last:
+                    return code, payload
+                logger.warning("Bot API %s answered %d; retry %d of %d", _method(url), code, attempt + 1,
+                               self.retries)
+            await asyncio.sleep(self.backoff * 2 ** attempt)
+        raise AssertionError("unreachable")
+
+
+def _method(url: str) -> str:
+    return url.rsplit("/", 1)[-1]
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Many chats at once, each chat's updates one after the other.
+
+    A user who taps "/lage individual" and then asks must get the answer in
+    the new mode, so one chat's updates keep their order; different users do
+    not wait for each other. The per-chat lock is taken before the global
+    limit, so a burst from one chat cannot occupy every slot.
+    """
+
+    def __init__(self, max_concurrent_updates: int = 64):
+        # PTB's own semaphore is taken before `do_process_update`, so it only bounds the updates
+        # in flight; the real limit is `_slots`, taken after the chat's lock.
+        super().__init__(max(1024, 16 * max_concurrent_updates))
+        self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
+        self._chats: dict[int, tuple[asyncio.Lock, list[int]]] = {}
+
+    @staticmethod
+    def _key(update: object) -> int | None:
+        if isinstance(update, Update):
+            if update.effective_chat is not None:
+                return update.effective_chat.id
+            if update.effective_user is not None and update.inline_query is None:
+                return update.effective_user.id
+        return None
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = self._key(update)
+        if key is None:
+            async with self._slots:
+                await coroutine
+            return
+        lock, users = self._chats.setdefault(key, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock, self._slots:
+                await coroutine
+        finally:
+            users[0] -= 1
+            if not users[0]:
+                self._chats.pop(key, None)
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+
+def file_url_for(base_url: str) -> str:
+    """The file download base matching a Bot API base (`…/bot` → `…/file/bot`)."""
+    if base_url.endswith("/bot"):
+        return base_url[: -len("bot")] + "file/bot"
+    return base_url.rstrip("/") + "/file/bot"
+
+
