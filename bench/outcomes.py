@@ -10,8 +10,9 @@ scope answered right ≥ 0.85 with answered wrong ≤ 0.03, out of scope refused
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from bot.evaluation import EvalItem, evaluate, load_items
 

@@ -286,7 +286,7 @@ def swefaq_quality(path: Path, progress: Progress = no_progress,
             right_id = answer_id(item.label)
             cat = per_category.setdefault(item.category, {"name": item.category_name, "questions": 0,
                                                           "answers": len(categories[item.category]),
-                                                          **{n: 0 for n in names}})
+                                                          **dict.fromkeys(names, 0)})
             cat["questions"] += 1
             for name in names:
                 system = systems[item.category][name]

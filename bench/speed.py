@@ -190,7 +190,7 @@ def growth(runs: list[dict[str, Any]]) -> dict[str, float | None]:
     """Slope of log(median time) against log(size) between the smallest and largest run:
     1.0 means time grows as fast as the knowledge base, 0 not at all."""
     if len(runs) < 2:
-        return {name: None for name in SYSTEMS}
+        return dict.fromkeys(SYSTEMS)
     a, b = runs[0], runs[-1]
     out: dict[str, float | None] = {}
     for name in SYSTEMS:

@@ -36,7 +36,7 @@ class Snapshot:
     matcher: Matcher
     pathways: PathwayFinder
     semantic: SemanticReranker | None = None  # building in the background; the matcher uses it once ready
-    loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 
 CRISIS, SMALLTALK = "crisis", "smalltalk"
@@ -55,7 +55,7 @@ class Conversation:
         return {"last_entry": self.last_entry, "turns": self.turns, "subject": self.subject}
 
     @classmethod
-    def from_dict(cls, data: Any) -> "Conversation":
+    def from_dict(cls, data: Any) -> Conversation:
         if not isinstance(data, dict):
             return cls()
 

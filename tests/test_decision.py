@@ -31,7 +31,7 @@ def test_the_shipped_model_was_fitted_for_precision():
 
 def test_the_decision_follows_the_probabilities():
     model = shipped_model()
-    sure = {name: 0.0 for name in NAMES}
+    sure = dict.fromkeys(NAMES, 0.0)
     assert model.decide(sure).p_answer < model.answer_cutoff  # nothing matched: no answer
     bad = json.loads(json.dumps({"answer": {"names": ["nonsense"], "mean": [0], "scale": [1], "coef": [1],
                                             "intercept": 0}, "top3": {"names": ["score"], "mean": [0], "scale": [1],

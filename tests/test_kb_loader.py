@@ -54,7 +54,7 @@ def test_a_loaded_knowledge_base_is_immutable(small_kb_dir):
         kb.by_id["x"] = kb.entries[0]  # type: ignore[index]
 
 
-@pytest.mark.parametrize("file, old, new, needle, message", [
+@pytest.mark.parametrize(("file", "old", "new", "needle", "message"), [
     ("insatser.yaml", "  title: Finsamteam\n", "  titel: Finsamteam\n", "titel:", "okänt fält 'titel' (menade du 'title'?)"),
     ("faq.yaml", "  title: Vad är SGI?\n  topics: [sgi]\n  answer:", "  title: Vad är SGI?\n  topics: [sgi]\n  svar:",
      "svar:", "okänt fält 'svar'"),

@@ -77,7 +77,7 @@ def test_svg_is_written_too(small_bot, tmp_path):
     assert out.read_text(encoding="utf-8").lstrip().startswith("<?xml") and "<svg" in out.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("kwargs, message", [
+@pytest.mark.parametrize(("kwargs", "message"), [
     ({"actor": "nobody"}, "okänd aktör"),
     ({"pathway": "nowhere"}, "okänd vägledning"),
     ({"pathway": "ny_klient", "plan": "intyg"}, "ingen plan"),

@@ -14,7 +14,7 @@ def matcher(small_kb_dir):
     return Matcher(Index(load_knowledge_base(small_kb_dir)))
 
 
-@pytest.mark.parametrize("question, expected", [
+@pytest.mark.parametrize(("question", "expected"), [
     ("Vem kallar till SIP?", "sip"),
     ("vem kallar till sip mote", "sip"),  # no å/ä/ö, lower case
     ("Vad är en samordnad individuell plan", "sip"),

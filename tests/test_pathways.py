@@ -33,7 +33,7 @@ def test_the_fixture_pathway_loads(small_kb_dir):
     assert sorted(plans(pathway)) == ["plan_fk", "plan_intyg", "plan_sip"]
 
 
-@pytest.mark.parametrize("old, new, needle, message", [
+@pytest.mark.parametrize(("old", "new", "needle", "message"), [
     ("        - {label: Nej, next: plan_fk}", "        - {label: Nej, next: plan_fkk}", "plan_fkk",
      "leder till 'plan_fkk', som inte finns"),
     ("        - {label: Nej, next: plan_fk}", "        - {label: Nej, next: intyg}", "{label: Nej, next: intyg}",
@@ -94,7 +94,7 @@ def _walk_to_every_plan(walk: Walk) -> list[tuple[list[str], str]]:
     out = []
     for i in range(len(walk.node.options)):
         for choices, plan in _walk_to_every_plan(walk.choose(i)):
-            out.append(([str(i + 1)] + choices, plan))
+            out.append(([str(i + 1), *choices], plan))
     return out
 
 
@@ -117,9 +117,9 @@ def test_every_pathway_is_walked_to_every_plan_in_the_console(kb_name, mode, sma
         lines.append(f"/guide {pathway.id}")
         for other, choices, _ in routes:
             if other.id == pathway.id:
-                lines += choices + ["s"]
+                lines += [*choices, "s"]
         lines.append("/quit")
-    result = run_cli("chat", "--kb", str(kb_dir), "--mode", mode, input="\n".join(lines + ["/quit"]) + "\n")
+    result = run_cli("chat", "--kb", str(kb_dir), "--mode", mode, input="\n".join([*lines, "/quit"]) + "\n")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     for pathway, choices, plan in routes:

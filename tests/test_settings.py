@@ -33,7 +33,7 @@ def test_every_variable_is_read():
     assert settings.telegram_base_file_url == "http://127.0.0.1:8081/file/bot"
 
 
-@pytest.mark.parametrize("name, value, allowed", [
+@pytest.mark.parametrize(("name", "value", "allowed"), [
     ("REHABBOT_RETENTION_DAYS", "ninety", "heltal ≥ 1"),
     ("REHABBOT_RETENTION_DAYS", "0", "heltal ≥ 1"),
     ("REHABBOT_REVIEW_MAX_AGE_DAYS", "-3", "heltal ≥ 1"),

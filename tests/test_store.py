@@ -53,7 +53,7 @@ def test_log_question_stores_the_redacted_row_and_returns_its_id(make_store) -> 
     assert rows[0][:9] == (
         first, "telegram", "staff", "sv", "Mitt pnr är [personnummer], vem betalar?", "fk", "answer", 0.91, 12.5,
     )
-    assert rows[0][9] == store.user_hash(77) and "77" != rows[0][9]
+    assert rows[0][9] == store.user_hash(77) and rows[0][9] != "77"
     assert rows[1][0] == second and rows[1][4:7] == ("Och sjukresor?", None, "fallback")
     assert rows[1][9] is None
 

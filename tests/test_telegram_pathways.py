@@ -124,7 +124,7 @@ def test_knowledge_text_is_escaped_in_walks_and_plans(kb_copy):
         assert_sendable(html)
 
 
-@pytest.mark.parametrize("text, expected", [
+@pytest.mark.parametrize(("text", "expected"), [
     ("socialtjansten", ("a", "socialtjansten")), ("Försäkringskassan (FK)", ("a", "forsakringskassan")),
     ("FK", ("a", "forsakringskassan")), ("soc", ("a", "socialtjansten")), ("vården", ("a", "halso_och_sjukvarden")),
     ("jobbtorg", ("a", "jobbtorg")), ("sip_soc_och_vard", ("p", "sip_soc_och_vard")),

@@ -89,7 +89,7 @@ async def test_polling_survives_a_failing_get_updates(api, shipped_bot):
     assert [c.fault for c in api.calls_of("getUpdates", ok=False) if c.fault] == ["status", "drop"]
 
 
-@pytest.mark.parametrize("lang,expected", [("sv", ERROR_SV),
+@pytest.mark.parametrize(("lang", "expected"), [("sv", ERROR_SV),
                                            ("en", "Something went wrong on my side. Please try again in a moment.")])
 async def test_a_fault_that_persists_is_reported_in_the_users_language_without_internals(
         api, shipped_bot, caplog, lang, expected):

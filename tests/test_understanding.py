@@ -49,7 +49,7 @@ CRISES = {
 }
 
 
-@pytest.mark.parametrize("message,category", [(m, c) for c, ms in CRISES.items() for m in ms])
+@pytest.mark.parametrize(("message", "category"), [(m, c) for c, ms in CRISES.items() for m in ms])
 def test_a_crisis_is_recognised_in_many_phrasings_and_languages(message, category):
     hit = detect_crisis(message)
     assert hit is not None, message
@@ -105,7 +105,7 @@ def test_a_never_phrase_is_cut_out_but_a_real_crisis_beside_it_still_counts():
 
 # -- small talk ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("message,kind", [
+@pytest.mark.parametrize(("message", "kind"), [
     ("hej", "greeting"), ("Hejsan!", "greeting"), ("god morgon", "greeting"), ("hello", "greeting"),
     ("tack", "thanks"), ("tack så mycket!", "thanks"), ("thank you", "thanks"), ("Tack för svaret, ha en bra dag", "thanks"),
     ("hejdå", "bye"), ("är du en människa?", "human"), ("Are you a bot?", "human"),
@@ -193,7 +193,7 @@ def test_an_english_word_is_not_stemmed_as_swedish(tmp_path):
     assert index.analyzer.analyze("where does she live?").lang == ENGLISH
 
 
-@pytest.mark.parametrize("message,mode", [
+@pytest.mark.parametrize(("message", "mode"), [
     ("min klient har ingen sgi", "staff"), ("klienten vill inte ha sip", "staff"),
     ("jag är sjukskriven och har inga pengar", "individual"), ("vad är sip", None),
 ])

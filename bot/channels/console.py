@@ -6,7 +6,8 @@ Suggestions come as numbered choices; typing the number opens that entry.
 
 from __future__ import annotations
 
-from typing import Callable, TextIO
+from collections.abc import Callable
+from typing import TextIO
 
 from bot.answers import render_entry
 from bot.answers.pathways import render_pathway_list

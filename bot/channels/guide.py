@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from bot.answers.pathways import render_pathway_list, render_walk
 from bot.answers.render import labels
@@ -54,7 +54,7 @@ def run_guide(bot: Rehabbot, pathway_id: str | None, mode: str, lang: str,
         return 1
     walk = pick_pathway(bot, pathway_id, mode, lang) if pathway_id else None
     if pathway_id and walk is None:
-        say((f"Okänd vägledning: {pathway_id}" if lang == "sv" else f"Unknown guide: {pathway_id}"))
+        say(f"Okänd vägledning: {pathway_id}" if lang == "sv" else f"Unknown guide: {pathway_id}")
     try:
         while walk is None:
             say(render_pathway_list(bot.kb.pathways_for(mode), mode, lang))

@@ -33,7 +33,7 @@ NAMES = (
     "agree_phrase", "agree_bm25", "phrase_lead",
 )
 # With the semantic re-ranker ready (bot.matching.semantic): an independent judge of meaning.
-SEMANTIC_NAMES = NAMES + ("sem", "sem_lead", "sem_agree", "sem_max")
+SEMANTIC_NAMES = (*NAMES, "sem", "sem_lead", "sem_agree", "sem_max")
 
 
 def _subjects(candidate: Candidate) -> set[str]:

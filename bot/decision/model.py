@@ -44,7 +44,7 @@ class Logistic:
         return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
 
     @classmethod
-    def from_json(cls, data: dict) -> "Logistic":
+    def from_json(cls, data: dict) -> Logistic:
         return cls(tuple(data["names"]), tuple(data["mean"]), tuple(data["scale"]), tuple(data["coef"]),
                    float(data["intercept"]))
 
@@ -74,7 +74,7 @@ class DecisionModel:
         return Decision(FALLBACK, p_answer, p_top3)
 
     @classmethod
-    def from_json(cls, data: dict) -> "DecisionModel":
+    def from_json(cls, data: dict) -> DecisionModel:
         answer, top3 = Logistic.from_json(data["answer"]), Logistic.from_json(data["top3"])
         for model in (answer, top3):
             unknown = set(model.names) - set(SEMANTIC_NAMES)
@@ -84,7 +84,7 @@ class DecisionModel:
                    dict(data.get("fitted", {})))
 
     @classmethod
-    def load(cls, path: str | Path) -> "DecisionModel":
+    def load(cls, path: str | Path) -> DecisionModel:
         return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
 
 

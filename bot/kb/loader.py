@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Iterable
+from typing import Any
 
 from pydantic import ValidationError
 from rapidfuzz import process
@@ -238,7 +239,7 @@ class _Reader:
             return []
         return enumerate(data)
 
-    def _read_entries(self, file: Path) -> Iterable[tuple[Entry | None, "_Refs"]]:
+    def _read_entries(self, file: Path) -> Iterable[tuple[Entry | None, _Refs]]:
         """Each entry of `file`: the validated entry (None if invalid) and its references.
 
         An invalid entry still yields what it refers to, so that one mistake neither hides
@@ -264,7 +265,7 @@ class _Reader:
             loc = tuple(step for step in err["loc"] if not (isinstance(step, str) and step.startswith("function-")))
             self.error(shown, line_of(data, prefix + loc), _message(err, loc))
 
-    def _check_references(self, refs: list["_Refs"], topics: dict[str, str] | None) -> None:
+    def _check_references(self, refs: list[_Refs], topics: dict[str, str] | None) -> None:
         ids = {r.id for r in refs}
         actors = {r.id for r in refs if r.kind == "actor"}
         for ref in refs:
@@ -300,7 +301,7 @@ class _Reader:
             if not ref.item.get("sources") and (ref.kind != "faq" or ref.item.get("topics")):
                 self.warn(ref.path, ref.item.line, f"posten '{ref.id}' saknar 'sources'")
 
-    def _check_documents(self, refs: list["_Refs"], documents: dict[str, Document] | None) -> None:
+    def _check_documents(self, refs: list[_Refs], documents: dict[str, Document] | None) -> None:
         """Every source document an entry names is described in sources.yaml, so that a person
         reads its title and never a file name."""
         for ref in refs:
@@ -316,7 +317,7 @@ class _Reader:
                                f"källdokumentet '{document}' finns inte i {SOURCES_FILE}"
                                f"{_did_you_mean(document, documents)}")
 
-    def _check_questions(self, refs: list["_Refs"]) -> None:
+    def _check_questions(self, refs: list[_Refs]) -> None:
         owner: dict[str, tuple[str, str, int]] = {}
         for ref in refs:
             for index, question in ref.listed("questions"):
@@ -339,7 +340,7 @@ class _Refs:
     item: LineDict
 
     @classmethod
-    def of(cls, entry: Entry | None, item: LineDict, path: str, default_kind: str) -> "_Refs | None":
+    def of(cls, entry: Entry | None, item: LineDict, path: str, default_kind: str) -> _Refs | None:
         if entry is not None:
             return cls(entry.id, entry.kind, path, item)
         entry_id = item.get("id")
@@ -409,4 +410,4 @@ def _message(err: dict[str, Any], loc: tuple[Any, ...]) -> str:
     return f"'{field}': {err['msg']}"
 
 
-__all__ = ["load_knowledge_base", "check_directory", "read_directory", "KINDS"]
+__all__ = ["KINDS", "check_directory", "load_knowledge_base", "read_directory"]

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 from bot.kb.pathways import Pathway
 from bot.kb.schema import Document, Entry, GlossaryTerm, Source
@@ -27,7 +27,7 @@ class KnowledgeBase:
     origins: Mapping[str, tuple[str, int]] = field(default_factory=lambda: MappingProxyType({}))
     documents: Mapping[str, Document] = field(default_factory=lambda: MappingProxyType({}))
     version: str = ""
-    loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", MappingProxyType({e.id: e for e in self.entries}))

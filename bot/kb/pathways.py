@@ -49,7 +49,7 @@ class Node(_Strict):
     note_en: ModeText | None = None
 
     @model_validator(mode="after")
-    def _question_or_plan(self) -> "Node":
+    def _question_or_plan(self) -> Node:
         if self.plan and (self.ask or self.options):
             raise ValueError("en nod är antingen en fråga (ask + options) eller en plan (plan), inte båda")
         if not self.plan and not self.ask:

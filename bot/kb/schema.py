@@ -48,7 +48,7 @@ class ModeText(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _one_at_least(self) -> "ModeText":
+    def _one_at_least(self) -> ModeText:
         if not self.staff and not self.individual:
             raise ValueError("ange minst en av 'staff' och 'individual'")
         return self
@@ -89,7 +89,7 @@ class Contact(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _who_and_how(self) -> "Contact":
+    def _who_and_how(self) -> Contact:
         if not (self.role or self.name):
             raise ValueError("en kontakt behöver 'role' eller 'name'")
         return self
@@ -140,7 +140,7 @@ class Source(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _something(self) -> "Source":
+    def _something(self) -> Source:
         if not (self.title or self.url or self.document):
             raise ValueError("en källa behöver 'title', 'url' eller 'document'")
         return self

@@ -126,4 +126,4 @@ def _fields(entry: Entry) -> dict[str, Texts]:
     }
 
 
-__all__ = ["Index", "Postings", "FIELD_WEIGHTS", "stem"]
+__all__ = ["FIELD_WEIGHTS", "Index", "Postings", "stem"]

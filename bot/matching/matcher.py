@@ -97,7 +97,7 @@ def _contains(docs: np.ndarray, pos: int) -> bool:
 
 class Matcher:
     def __init__(self, index: Index, thresholds: Thresholds | None = None, weights: Weights | None = None,
-                 semantic: SemanticReranker | None = None, decision: DecisionModel | None | bool = True):
+                 semantic: SemanticReranker | None = None, decision: DecisionModel | bool | None = True):
         """`decision`: the calibrated model (bot.decision); True: the shipped one; None or False:
         the hand-set `thresholds` (used while fitting the model, and when none is shipped)."""
         self.index = index

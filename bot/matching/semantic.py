@@ -117,7 +117,7 @@ def _prune(directory: Path) -> None:
 class SemanticReranker:
     """Embeddings of one knowledge base, built in the background (or read from the cache)."""
 
-    def __init__(self, kb: KnowledgeBase, model: Any = None, cache: Path | None | bool = True,
+    def __init__(self, kb: KnowledgeBase, model: Any = None, cache: Path | bool | None = True,
                  background: bool = True):
         self._model = model
         self._lock = _encode_lock

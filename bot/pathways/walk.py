@@ -26,7 +26,7 @@ class Walk:
     path: tuple[str, ...]
 
     @classmethod
-    def start(cls, pathway: Pathway) -> "Walk":
+    def start(cls, pathway: Pathway) -> Walk:
         return cls(pathway, (pathway.start,))
 
     @property
@@ -41,17 +41,17 @@ class Walk:
     def finished(self) -> bool:
         return self.node.is_plan
 
-    def choose(self, index: int) -> "Walk":
+    def choose(self, index: int) -> Walk:
         """Take option `index` (0-based) of the current question."""
         options = self.node.options
         if not 0 <= index < len(options):
             raise ValueError(f"no option {index + 1} here")
-        return Walk(self.pathway, self.path + (options[index].next,))
+        return Walk(self.pathway, (*self.path, options[index].next))
 
-    def back(self) -> "Walk":
+    def back(self) -> Walk:
         return Walk(self.pathway, self.path[:-1]) if len(self.path) > 1 else self
 
-    def restart(self) -> "Walk":
+    def restart(self) -> Walk:
         return Walk.start(self.pathway)
 
     def answers(self) -> list[tuple[Node, int]]:
@@ -68,7 +68,7 @@ class Walk:
         return tuple(chosen for _, chosen in self.answers())
 
     @classmethod
-    def follow(cls, pathway: Pathway, choices: Iterable[int]) -> "Walk | None":
+    def follow(cls, pathway: Pathway, choices: Iterable[int]) -> Walk | None:
         """The walk that takes `choices` from the start, or None when they do not fit the pathway."""
         walk = cls.start(pathway)
         for index in choices:

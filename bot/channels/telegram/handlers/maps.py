@@ -131,7 +131,7 @@ async def send_map(context: Context, message: Message, prefs: Prefs, caption: st
 
 def short_name(title: str) -> str:
     """"Socialtjänsten – ekonomiskt bistånd (försörjningsstöd)" → "Socialtjänsten"."""
-    return title.split(" (")[0].split(" – ")[0].strip()
+    return title.split(" (", maxsplit=1)[0].split(" – ", maxsplit=1)[0].strip()
 
 
 def _actor_names(entry: Any) -> set[str]:

@@ -35,14 +35,14 @@ def reply_view(reply: Any, kb: KnowledgeBase, prefs: Prefs, log_id: int | None) 
     offer = [button(texts(prefs.lang)["btn_start_pathway"], cb.walk_new(reply.pathway.id))] \
         if reply.pathway is not None else []
     if reply.also is not None:  # the message's second question: one tap away
-        offer = [button(f"↗ {reply.also.title_in(prefs.lang, prefs.mode)}", cb.open_entry(reply.also.id))] + offer
+        offer = [button(f"↗ {reply.also.title_in(prefs.lang, prefs.mode)}", cb.open_entry(reply.also.id)), *offer]
     if reply.entry is not None and reply.status in (ANSWER, "crisis"):
         return text, answer_keyboard(reply.entry, kb, prefs, log_id, offer=offer)
     if reply.status == SUGGEST:
         ctx = cb.log_context(log_id)
         rows = [[button(e.title_in(prefs.lang), cb.view(e.id, "", ctx))] for e in match.suggestions]
         rows.append([button(labels()[prefs.lang]["none_of_these"], cb.none_of_these(log_id))])
-        return text, keyboard(rows + [offer])
+        return text, keyboard([*rows, offer])
     return text, keyboard([offer])
 
 
