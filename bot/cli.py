@@ -54,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="varna för poster granskade för mer än DAYS dagar sedan (standard 365)")
     listing = kb_sub.add_parser("list", parents=[common], help="lista alla poster")
     listing.add_argument("--json", action="store_true")
+    schema = kb_sub.add_parser("schema", parents=[common],
+                               help="skriv JSON Schema för kunskapsfilerna (för redigerare med YAML-stöd)")
+    schema.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help="katalogen att skriva till (standard: schema/ i kunskapskatalogen)")
 
     decision = sub.add_parser("decision", parents=[common], help="den kalibrerade beslutsmodellen (svara/föreslå/avstå)")
     decision_sub = decision.add_subparsers(dest="decision_command", required=True, metavar="ACTION")
@@ -199,6 +203,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_kb(args: argparse.Namespace) -> int:
     from bot.kb import check_directory, read_directory
+    if args.kb_command == "schema":
+        from bot.kb.jsonschema import SCHEMA_DIR, write
+        for path in write(args.out or args.settings.kb_dir(args.kb) / SCHEMA_DIR):
+            print(path)
+        return 0
     if args.kb_command == "check":
         directory = Path(args.dir) if args.dir else args.settings.kb_dir(args.kb)
         problems = check_directory(directory, args.max_age if args.max_age is not None

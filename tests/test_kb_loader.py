@@ -188,3 +188,16 @@ def test_the_summary_says_varning_for_one(kb_copy):
     from conftest import run_cli
     plant(kb_copy / "faq.yaml", "  reviewed: 2026-11-24", "  reviewed: 2020-01-01")
     assert run_cli("kb", "check", str(kb_copy)).stderr.strip().startswith("0 fel, 1 varning i ")
+
+
+def test_an_unquoted_topic_name_with_a_comma_is_an_error(tmp_path):
+    import shutil
+
+    from bot.settings import shipped_kb_dir
+    kb = tmp_path / "kb"
+    shutil.copytree(shipped_kb_dir(), kb)
+    path = kb / "topics.yaml"
+    plant(path, 'name: "Rehabplan (aktiviteter, ansvar, tidsfrister)"', "name: Rehabplan (aktiviteter, ansvar, tidsfrister)")
+    found = errors(kb)
+    assert any(e.startswith(f"{path}:{line_of(path, 'id: rehabplan')}: ") and "okänt fält" in e
+               and "citattecken" in e for e in found), found

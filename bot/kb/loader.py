@@ -33,6 +33,7 @@ PATHWAYS_FILE = "pathways.yaml"
 SOURCES_FILE = "sources.yaml"
 # Files that are not lists of entries.
 SPECIAL_FILES = {TOPICS_FILE, GLOSSARY_FILE, PATHWAYS_FILE, SOURCES_FILE}
+TOPIC_FIELDS = frozenset({"id", "name", "what", "seeds"})
 DEFAULT_KIND = {"actors": "actor", "insatser": "insats", "begrepp": "begrepp", "tasks": "task"}
 DEFAULT_REVIEW_AGE_DAYS = 365
 
@@ -164,6 +165,11 @@ class _Reader:
             for index, item in enumerate(section if isinstance(section, list) else []):
                 if isinstance(item, dict) and isinstance(item.get("id"), str):
                     topics[item["id"]] = str(item.get("name", item["id"]))
+                    for key in set(item) - TOPIC_FIELDS:
+                        # `{name: A (b, c)}` makes "c)" a key of its own: the name needs quotes.
+                        self.error(shown, line_of(section, (index,)),
+                                   f"okänt fält '{key}' i ämnet '{item['id']}' (tillåtna: "
+                                   f"{', '.join(sorted(TOPIC_FIELDS))}; sätt citattecken runt ett namn med komma)")
                 else:
                     self.error(shown, line_of(section, (index,)), "ett ämne behöver ett 'id'")
         return topics
