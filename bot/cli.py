@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", parents=[common], help="samtal i terminalen")
     _mode_lang(chat, mode_default=None)
+    chat.add_argument("--no-log", action="store_true", help="spara inte frågorna i frågeloggen")
 
     guide = sub.add_parser("guide", parents=[common], help="vägledning steg för steg för en situation")
     _mode_lang(guide)
@@ -125,7 +126,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from bot.channels.console import Console
-    return Console(_load(args), args.mode, args.lang, log=_console_log(args.settings)).run()
+    bot = _load(args)
+    log, notice = (None, LOG_OFF[args.lang]) if args.no_log else _console_log(args.settings, args.lang)
+    return Console(bot, args.mode, args.lang, log=log, notice=notice).run()
 
 
 def cmd_guide(args: argparse.Namespace) -> int:
@@ -150,20 +153,32 @@ def cmd_map(args: argparse.Namespace) -> int:
     return 0
 
 
-def _console_log(settings: Settings):
-    """Log console questions (redacted) like Telegram ones; the console works without a database."""
+LOG_OFF = {"sv": "Frågorna sparas inte (--no-log).", "en": "Questions are not kept (--no-log)."}
+LOG_ON = {
+    "sv": "Frågorna sparas utan personuppgifter (maskade) i frågeloggen, {where}, i {days} dagar. "
+          "Stäng av med: rehabbot chat --no-log",
+    "en": "Questions are kept without personal data (redacted) in the question log, {where}, for {days} days. "
+          "Turn it off with: rehabbot chat --no-log",
+}
+
+
+def _console_log(settings: Settings, lang: str):
+    """Log console questions (redacted) like Telegram ones, and the line that says so and where;
+    the console works without a database."""
+    from bot.store import open_store, resolve_url
+    url = resolve_url(settings.database_url)
     try:
-        from bot.store import open_store
-        store = open_store(settings.database_url, retention_days=settings.retention_days, secret=settings.secret)
+        store = open_store(url, retention_days=settings.retention_days, secret=settings.secret)
     except Exception as exc:  # noqa: BLE001 - any database problem: answer anyway, say why once
-        print(f"(frågeloggen är avstängd: {exc.__class__.__name__})", file=sys.stderr)
-        return None
+        return None, ("(frågeloggen är avstängd: " if lang == "sv" else "(the question log is off: ") \
+            + f"{exc.__class__.__name__})"
+    where = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else "PostgreSQL (DATABASE_URL)"
 
     def log(question, reply, mode, lang) -> None:
         store.log_question(channel="console", mode=mode, lang=lang, question=question,
                            entry_id=reply.entry.id if reply.entry else None, status=reply.status,
                            confidence=reply.match.confidence, elapsed_ms=reply.elapsed_ms)
-    return log
+    return log, LOG_ON[lang].format(where=where, days=settings.retention_days)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

@@ -247,7 +247,7 @@ async def test_load_200_users_5_messages_each_all_answered(api, shipped_bot, sto
     record_property("load", report)
     assert answered == len(latencies) == users * per_user
     assert store.store.stats(1).questions == users * per_user + len(alone)
-    assert p95 < 10.0
+    # How fast is the benchmark's question (bench/); here: every one answered, once, and right.
 
 
 async def test_a_burst_of_1000_updates_is_answered_in_order_per_chat(api, shipped_bot, store):

@@ -55,8 +55,9 @@ UNKNOWN = {
 class Console:
     def __init__(self, bot: Rehabbot, mode: str | None = "staff", lang: str = "sv",
                  read: Callable[[str], str] = input, out: TextIO | None = None,
-                 log: Callable[[str, Reply, str, str], None] | None = None):
-        """`mode` None: not chosen yet, so the first question decides (and says so)."""
+                 log: Callable[[str, Reply, str, str], None] | None = None, notice: str = ""):
+        """`mode` None: not chosen yet, so the first question decides (and says so). `notice`:
+        said once at start, after the welcome (whether and where questions are logged)."""
         import sys
         self.bot, self.lang = bot, lang
         self.mode = mode or "staff"
@@ -64,6 +65,7 @@ class Console:
         self.conversation = Conversation()
         self.read, self.out = read, out or sys.stdout
         self.log = log  # records each question (redacted) in the question log
+        self.notice = notice
         self.offered: list[str] = []
         self.guide: GuideSession | None = None
 
@@ -72,6 +74,8 @@ class Console:
 
     def run(self) -> int:
         self.say(WELCOME[self.lang])
+        if self.notice:
+            self.say(self.notice)
         while True:
             try:
                 line = self.read("> ").strip()
