@@ -31,10 +31,12 @@ from bench.quality import Progress, answer_id, load_swefaq, write_faq_directory
 from bot.evaluation import EvalItem
 from bot.kb.model import KnowledgeBase
 from bot.matching import ANSWER, FALLBACK, Index, Matcher
-from bot.matching.semantic import WEIGHT, SemanticReranker, entry_texts
+from bot.matching.matcher import Thresholds
+from bot.matching.matcher import rerank as integrated_rerank
+from bot.matching.semantic import entry_texts
 from bot.service import Rehabbot
 
-RERANK_WEIGHT = WEIGHT
+RERANK_WEIGHT = Thresholds().semantic_weight
 RRF_K = 60
 
 
@@ -91,7 +93,7 @@ def rerank(candidates: list, similarity: np.ndarray, positions: dict[str, int], 
         sem_order = sorted(candidates, key=lambda c: -similarity[positions[c.entry.id]])
         semantic = {c.entry.id: r for r, c in enumerate(sem_order)}
         return sorted(candidates, key=lambda c: -(1 / (RRF_K + lexical[c.entry.id]) + 1 / (RRF_K + semantic[c.entry.id])))
-    return SemanticReranker.rerank(candidates, similarity, positions)  # the integrated formula
+    return integrated_rerank(candidates, similarity, positions, RERANK_WEIGHT)  # the integrated formula
 
 
 def run(args: argparse.Namespace, bot: Rehabbot, items: list[EvalItem], progress: Progress) -> dict[str, Any]:

