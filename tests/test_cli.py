@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 from pathlib import Path
 
@@ -142,6 +144,7 @@ def test_a_broken_knowledge_base_stops_ask_with_the_problem_list(kb_copy):
     assert "okänt fält 'titel'" in result.stderr
 
 
+@pytest.mark.slow
 def test_answers_do_not_depend_on_python_string_hashing():
     runs = [run_cli("ask", "--json", "--explain", "vad gor rehabkordinatorn pa vc", env={"PYTHONHASHSEED": seed})
             for seed in ("1", "2", "3")]
@@ -151,6 +154,7 @@ def test_answers_do_not_depend_on_python_string_hashing():
     assert answers[0] == answers[1] == answers[2]
 
 
+@pytest.mark.slow
 def test_run_against_an_unreachable_bot_api_fails_with_one_line_and_no_traceback(small_kb_dir):
     result = run_cli("run", "--kb", str(small_kb_dir),
                      env={"TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot"})
@@ -184,6 +188,7 @@ def test_a_console_conversation_reads_as_a_person_would_expect():
     assert "90101" in turns[5] and "112" in turns[5]
 
 
+@pytest.mark.slow
 def test_the_console_keeps_no_question_with_no_log(tmp_path):
     database = tmp_path / "log.sqlite3"
     out = run_cli("chat", "--no-log", input="vem kallar till sip\n/quit\n",

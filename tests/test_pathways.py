@@ -105,6 +105,7 @@ def _every_route(kb_dir: Path, mode: str):
             yield pathway, choices, plan
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kb_name", ["small", "shipped"])
 @pytest.mark.parametrize("mode", ["staff", "individual"])
 def test_every_pathway_is_walked_to_every_plan_in_the_console(kb_name, mode, small_kb_dir, shipped_bot):

@@ -81,6 +81,7 @@ async def test_a_failing_edit_is_retried_too(api, shipped_bot):
     assert [c.fault for c in api.calls_of("editMessageText", ok=False)] == ["status", "drop", ""]
 
 
+@pytest.mark.slow
 async def test_polling_survives_a_failing_get_updates(api, shipped_bot):
     api.fail("getUpdates", Fault.http(500), Fault.drop())  # PTB's polling loop backs off 1 s, then 1.5 s
     async with polling(build(api, shipped_bot)):
@@ -212,6 +213,7 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+@pytest.mark.slow
 async def test_load_200_users_5_messages_each_all_answered(api, shipped_bot, store, record_property):
     """200 users at once, each asking 5 questions in a row (waiting for each answer), as people do."""
     users, per_user = 200, 5
@@ -250,6 +252,7 @@ async def test_load_200_users_5_messages_each_all_answered(api, shipped_bot, sto
     # How fast is the benchmark's question (bench/); here: every one answered, once, and right.
 
 
+@pytest.mark.slow
 async def test_a_burst_of_1000_updates_is_answered_in_order_per_chat(api, shipped_bot, store):
     """All 1,000 messages at once: none lost, and each chat's answers in the order asked."""
     users, per_user = 200, 5
@@ -290,6 +293,7 @@ async def _stop(process: asyncio.subprocess.Process) -> tuple[int, str]:
     return process.returncode, err.decode()
 
 
+@pytest.mark.slow
 async def test_rehabbot_run_polls_the_configured_api_and_stops_cleanly(api, tmp_path):
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", env=_env(api, tmp_path), cwd=tmp_path,
@@ -305,6 +309,7 @@ async def test_rehabbot_run_polls_the_configured_api_and_stops_cleanly(api, tmp_
     assert SIP not in err  # the question is not in the log
 
 
+@pytest.mark.slow
 async def test_rehabbot_run_webhook_needs_the_secret(api, tmp_path):
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram"
@@ -332,6 +337,7 @@ async def test_rehabbot_run_webhook_needs_the_secret(api, tmp_path):
     assert "<b>" in answer.text
 
 
+@pytest.mark.slow
 async def test_rehabbot_run_refuses_a_bad_token_with_one_line(api, tmp_path):
     env = _env(api, tmp_path, TELEGRAM_BOT_TOKEN="999:not-the-token")
     process = await asyncio.create_subprocess_exec(
