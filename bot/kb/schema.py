@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 KINDS = ("actor", "insats", "faq", "begrepp", "task")
 Kind = Literal["actor", "insats", "faq", "begrepp", "task"]
@@ -26,6 +26,24 @@ Text = Annotated[str, Field(min_length=1)]
 _PHONE = re.compile(r"^\+?\d[\d \-–]*\d$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _URL = re.compile(r"^https?://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(:\d+)?(/\S*)?$")
+# A seed document named the way the source documents are stored: "004_7d8eed09569d1593.txt".
+_DOCUMENT = re.compile(r"^(?P<document>\d{3}_[0-9a-f]{16}\.txt)(?:\s*,\s*(?P<section>.+))?$")
+
+
+def _web_address(value: str) -> str:
+    if not _URL.match(value):
+        raise ValueError(f"ogiltig webbadress (börjar med http:// eller https://): {value!r}")
+    return value
+
+
+def _document_name(value: str) -> str:
+    if not _DOCUMENT.match(value):
+        raise ValueError(f"ett källdokument heter som '004_7d8eed09569d1593.txt', inte {value!r}")
+    return value
+
+
+WebAddress = Annotated[str, AfterValidator(_web_address)]
+DocumentName = Annotated[str, AfterValidator(_document_name)]
 
 
 class _Strict(BaseModel):
@@ -63,7 +81,7 @@ class Contact(_Strict):
     name: Text | None = None
     phone: str | None = None
     email: str | None = None
-    url: str | None = None
+    url: WebAddress | None = None
     hours: Text | None = None
 
     @field_validator("phone")
@@ -81,22 +99,11 @@ class Contact(_Strict):
             raise ValueError(f"ogiltig e-postadress: {value!r}")
         return value
 
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str | None) -> str | None:
-        if value is not None and not _URL.match(value):
-            raise ValueError(f"ogiltig webbadress (börjar med http:// eller https://): {value!r}")
-        return value
-
     @model_validator(mode="after")
     def _who_and_how(self) -> Contact:
         if not (self.role or self.name):
             raise ValueError("en kontakt behöver 'role' eller 'name'")
         return self
-
-
-# A seed document named the way the source documents are stored: "004_7d8eed09569d1593.txt".
-_DOCUMENT = re.compile(r"^(?P<document>\d{3}_[0-9a-f]{16}\.txt)(?:\s*,\s*(?P<section>.+))?$")
 
 
 class Source(_Strict):
@@ -109,8 +116,8 @@ class Source(_Strict):
     """
 
     title: Text | None = None
-    url: str | None = None
-    document: str | None = None
+    url: WebAddress | None = None
+    document: DocumentName | None = None
     section: Text | None = None
 
     @model_validator(mode="before")
@@ -124,20 +131,6 @@ class Source(_Strict):
         if _URL.match(text):
             return {"url": text}
         return {"title": text}
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str | None) -> str | None:
-        if value is not None and not _URL.match(value):
-            raise ValueError(f"ogiltig webbadress (börjar med http:// eller https://): {value!r}")
-        return value
-
-    @field_validator("document")
-    @classmethod
-    def _document(cls, value: str | None) -> str | None:
-        if value is not None and not _DOCUMENT.match(value):
-            raise ValueError(f"ett källdokument heter som '004_7d8eed09569d1593.txt', inte {value!r}")
-        return value
 
     @model_validator(mode="after")
     def _something(self) -> Source:
@@ -153,19 +146,9 @@ class Source(_Strict):
 class Document(_Strict):
     """A source document in `sources.yaml`: its file name and how a person recognises it."""
 
-    id: str
+    id: DocumentName
     title: Text
-    url: str | None = None
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, value: str) -> str:
-        return Source._document(value) or value
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str | None) -> str | None:
-        return Source._url(value)
+    url: WebAddress | None = None
 
 
 class Step(_Strict):
