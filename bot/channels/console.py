@@ -46,6 +46,13 @@ GUIDE_HINT = {
     "sv": "Starta vägledningen: /guide {id}",
     "en": "Start the guide: /guide {id}",
 }
+# /mode or /lang without a (known) value: what it is now, and the choices.
+CURRENT = {
+    "sv": {"mode": "Läge nu: {mode}. Välj med /mode staff (yrkesperson) eller /mode individual (för egen del).",
+           "lang": "Språk nu: {lang}. Välj med /lang sv (svenska) eller /lang en (English)."},
+    "en": {"mode": "Mode now: {mode}. Choose /mode staff (professional) or /mode individual (for myself).",
+           "lang": "Language now: {lang}. Choose /lang sv (svenska) or /lang en (English)."},
+}
 UNKNOWN = {
     "sv": "Okänt kommando. Skriv /help.",
     "en": "Unknown command. Type /help.",
@@ -142,12 +149,18 @@ class Console:
             return True
         if name in ("help", "hjalp", "hjälp"):
             self.say(HELP[self.lang])
-        elif name in ("mode", "lage", "läge") and arg in MODES:
-            self.mode, self.mode_chosen = arg, True
-            self.say(CHANGED[self.lang].format(mode=self.mode, lang=self.lang))
-        elif name in ("lang", "sprak", "språk") and arg in LANGS:
-            self.lang = arg
-            self.say(CHANGED[self.lang].format(mode=self.mode, lang=self.lang))
+        elif name in ("mode", "lage", "läge"):
+            if arg in MODES:
+                self.mode, self.mode_chosen = arg, True
+                self.say(CHANGED[self.lang].format(mode=self.mode, lang=self.lang))
+            else:
+                self.say(CURRENT[self.lang]["mode"].format(mode=self.mode))
+        elif name in ("lang", "sprak", "språk"):
+            if arg in LANGS:
+                self.lang = arg
+                self.say(CHANGED[self.lang].format(mode=self.mode, lang=self.lang))
+            else:
+                self.say(CURRENT[self.lang]["lang"].format(lang=self.lang))
         else:
             self.say(UNKNOWN[self.lang])
         return True
