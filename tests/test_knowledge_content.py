@@ -69,11 +69,29 @@ def test_tasks_name_a_responsible_actor(kb):
     assert sum(bool(t.responsible) for t in tasks) >= len(tasks) - 2
 
 
+# Every phone number the knowledge base may give, with the page that shows it (checked 2026-12).
+VERIFIED_NUMBERS = {
+    "0771-524 524": "forsakringskassan.se (kundcenter)",
+    "0771-416 416": "arbetsformedlingen.se (kundtjänst)",
+    "1177": "1177.se",
+    "112": "sosalarm.se",
+    "90101": "mind.se (Självmordslinjen)",
+    "08-123 492 00": "norrastockholmspsykiatri.se (psykiatrisk akutmottagning, S:t Göran)",
+    "020-50 50 50": "kvinnofridslinjen.se",
+}
+_NUMBER = re.compile(r"(?<![\d:/-])(?:0\d{1,3}-\d[\d ]{4,9}\d|\b(?:90101|1177|112)\b)")
+
+
 def test_no_phone_number_is_invented(kb):
-    known = {"0771-524 524", "0771-416 416", "1177"}
     for entry in kb.entries:
         for contact in entry.contacts:
-            assert contact.phone is None or contact.phone in known, (entry.id, contact.phone)
+            assert contact.phone is None or contact.phone in VERIFIED_NUMBERS, (entry.id, contact.phone)
+        texts = [entry.answer.staff, entry.answer.individual, *(s.do for s in entry.next_steps)]
+        if entry.answer_en:
+            texts += [entry.answer_en.staff, entry.answer_en.individual]
+        for text in filter(None, texts):
+            for number in _NUMBER.findall(text):
+                assert number.strip() in VERIFIED_NUMBERS, (entry.id, number)
 
 
 def test_the_outdated_sol_paragraph_is_not_cited_as_current(kb):

@@ -12,7 +12,7 @@ import re
 import pytest
 import yaml
 
-from bot.config import shipped_kb_dir
+from bot.settings import shipped_kb_dir
 from bot.kb.schema import PERSON
 
 CASES = [
@@ -38,8 +38,9 @@ CASES = [
     ("faq#8", "individual", "Jag är 22 och kommer aldrig kunna arbeta, kan jag få sjukersättning?",
      ["juli det år du fyller 19", "hel sjukersättning", "bostadstillägg"],
      ["mellan 30 och 65", "Är du 19–29 år heter det aktivitetsersättning"]),
+    # Answered by faq_i_maste_soka_jobb or faq_s_100_procent_sjukskriven: the facts, in either wording.
     ("faq#12", "individual", "Gäller aktivitetskravet mig som är sjukskriven?",
-     ["aktivitetskrav", "tre månader i rad", "anpassas efter vad du klarar"], []),
+     ["aktivitetskrav", "tre månader", "klarar"], []),
     ("faq#12", "individual", "Hur många timmar måste jag arbetsträna?",
      ["aktivitetskrav", "anpassas efter vad du klarar"], []),
     ("faq#28", "individual", "Kan soc sänka mitt försörjningsstöd om jag inte följer rehabplanen?",
