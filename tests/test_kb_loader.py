@@ -201,3 +201,51 @@ def test_an_unquoted_topic_name_with_a_comma_is_an_error(tmp_path):
     found = errors(kb)
     assert any(e.startswith(f"{path}:{line_of(path, 'id: rehabplan')}: ") and "okänt fält" in e
                and "citattecken" in e for e in found), found
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parent.parent / "knowledge").glob("*.yaml")),
+                         ids=lambda p: p.name)
+def test_libyaml_and_the_pure_python_parser_give_the_same_data_and_lines(path):
+    from bot.kb.yamlsource import load_yaml
+
+    def lines(node):
+        if isinstance(node, dict):
+            return node.line, node.key_lines, {str(k): lines(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return node.line, node.item_lines, [lines(v) for v in node]
+        return None
+    fast, fast_problems = load_yaml(path, path.name)
+    pure, pure_problems = load_yaml(path, path.name, libyaml=False)
+    assert fast == pure and lines(fast) == lines(pure) and fast_problems == pure_problems
+
+
+BILLION_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+    f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(8))
+
+
+@pytest.mark.parametrize("libyaml", [True, False])
+def test_an_alias_bomb_is_refused_before_it_expands(tmp_path, libyaml):
+    from bot.kb.yamlsource import load_yaml
+    path = tmp_path / "faq.yaml"
+    path.write_text(BILLION_LAUGHS, encoding="utf-8")  # 9**9 strings once expanded
+    data, problems = load_yaml(path, "faq.yaml", libyaml=libyaml)
+    assert data is None and len(problems) == 1
+    assert "ankare och alias" in problems[0].message and problems[0].line == 1
+
+
+@pytest.mark.parametrize("libyaml", [True, False])
+def test_deep_nesting_is_a_problem_not_a_crash(tmp_path, libyaml):
+    from bot.kb.yamlsource import load_yaml
+    path = tmp_path / "faq.yaml"
+    path.write_text("[" * 20_000 + "]" * 20_000, encoding="utf-8")
+    data, problems = load_yaml(path, "faq.yaml", libyaml=libyaml)
+    assert data is None and len(problems) == 1 and not problems[0].warning
+
+
+def test_a_file_above_the_size_limit_is_not_parsed(tmp_path):
+    from bot.kb.yamlsource import MAX_BYTES, load_yaml
+    path = tmp_path / "faq.yaml"
+    path.write_text("# x\n" * (MAX_BYTES // 4 + 1), encoding="utf-8")
+    data, problems = load_yaml(path, "faq.yaml")
+    assert data is None and "större än 2 MB" in problems[0].message
