@@ -42,7 +42,7 @@ def test_every_knowledge_file_names_its_schema_and_follows_it(path: Path):
 
 
 def test_the_schema_underlines_a_typo_in_a_field_name():
-    text = (KB / "faq_individ.yaml").read_text(encoding="utf-8").replace("\n  title: ", "\n  titel: ", 1)
+    text = (KB / "faq.yaml").read_text(encoding="utf-8").replace("\n  title: ", "\n  titel: ", 1)
     errors = [e.message for e in _validator("entries").iter_errors(_data(text))]
     assert any("'titel' was unexpected" in message for message in errors), errors[:3]
 

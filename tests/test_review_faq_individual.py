@@ -1,4 +1,4 @@
-"""Findings of the December 2026 FAQ review (content-2026-12-faq.md) fixed in faq_individ.yaml.
+"""Findings of the December 2026 FAQ review (content-2026-12-faq.md) fixed in faq.yaml.
 
 Each case asks the shipped bot what a person would ask and checks that the reply now carries the
 rule, the consequence, the deadline or the route the review found missing, and no longer the
@@ -78,7 +78,7 @@ def test_refusing_a_measure_is_not_answered_with_the_sip_entry(shipped_bot):
 
 
 def _individual_entries() -> list[dict]:
-    return yaml.safe_load((shipped_kb_dir() / "faq_individ.yaml").read_text(encoding="utf-8"))
+    return yaml.safe_load((shipped_kb_dir() / "faq.yaml").read_text(encoding="utf-8"))
 
 
 def _lix(text: str) -> float:
