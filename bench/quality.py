@@ -78,7 +78,8 @@ def dev_quality(bot: Rehabbot, items: list[EvalItem], progress: Progress = no_pr
                               if set(item.expect) & set(_topics(kb, c.entry))), None)
         misses.append({
             "q": item.q, "mode": item.mode, "expect": list(item.expect) or "none", "status": reply.status,
-            "got": [{"entry": c.entry.id, "score": round(c.score, 4), "parts": _parts(c.parts)} for c in candidates[:3]],
+            "got": [{"entry": c.entry.id, "score": round(c.score, 4), "parts": _parts(c.parts)}
+                    for c in candidates[:3]],
             "expected_rank": expected_rank,
             "expected_parts": (_parts(candidates[expected_rank - 1].parts) if expected_rank else None),
         })
@@ -178,7 +179,8 @@ def _baseline_dev(system: System, kb: KnowledgeBase, items: list[EvalItem], prog
     def right(item: EvalItem, entries: list[tuple[Entry, float]]) -> bool:
         return any(set(item.expect) & set(_topics(kb, e)) for e, _ in entries)
 
-    in_scope = [(r[0][1] if r else 0.0, bool(r) and right(item, r[:1])) for item, r in zip(items, ranked) if item.expect]
+    in_scope = [(r[0][1] if r else 0.0, bool(r) and right(item, r[:1]))
+                for item, r in zip(items, ranked) if item.expect]
     out_scope = [r[0][1] if r else 0.0 for item, r in zip(items, ranked) if not item.expect]
     cutoff: Cutoff = tune_cutoff(in_scope, out_scope)
     top1 = top3 = out_ok = first = 0

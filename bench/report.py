@@ -16,8 +16,8 @@ def write(results: dict[str, Any], out: Path) -> dict[str, Any]:
     plots = out / "plots"
     plots.mkdir(parents=True, exist_ok=True)
     files: dict[str, Any] = {"plots": {}}
-    for name, draw in (("outcomes", _plot_outcomes), ("quality_dev", _plot_dev), ("cutoffs", _plot_cutoffs), ("quality_swefaq", _plot_swefaq),
-                       ("speed_loglog", _plot_speed)):
+    for name, draw in (("outcomes", _plot_outcomes), ("quality_dev", _plot_dev), ("cutoffs", _plot_cutoffs),
+                       ("quality_swefaq", _plot_swefaq), ("speed_loglog", _plot_speed)):
         path = plots / f"{name}.png"
         if draw(results, path):
             files["plots"][name] = str(path)
@@ -103,7 +103,18 @@ def _readability(x: dict[str, Any]) -> str:
             "names such as Försäkringskassan included, so short texts full of names score high.\n")
     hist = table(list(x["histogram"]), [list(x["histogram"].values())])
     hardest = table(["entry", "LIX"], [[entry_id, score] for entry_id, score in x["hardest"]])
-    return "\n".join((head, hist, "Hardest ten:\n", hardest))
+    return f"{head}\n{hist}\nHardest ten:\n\n{hardest}"
+
+
+def _mark(t: dict[str, Any], key: str, value: Any, lower: bool = False) -> str:
+    """`value` as a percentage, with ✓ or ✗ against its target in `t` when there is one."""
+    if value is None:
+        return "–"
+    text = pct(value)
+    if key in t:
+        met = value <= t[key] if lower else value >= t[key]
+        text += f" {'✓' if met else '✗'} ({'≤' if lower else '≥'} {pct(t[key])})"
+    return text
 
 
 def _outcomes(o: dict[str, Any], plots: dict[str, str]) -> str:
@@ -111,20 +122,11 @@ def _outcomes(o: dict[str, Any], plots: dict[str, str]) -> str:
     rows = []
     for name, x in o.items():
         t = x.get("targets", {})
-
-        def mark(key: str, value: Any, lower: bool = False) -> str:
-            if value is None:
-                return "–"
-            text = pct(value)
-            if key in t:
-                met = value <= t[key] if lower else value >= t[key]
-                text += f" {'✓' if met else '✗'} ({'≤' if lower else '≥'} {pct(t[key])})"
-            return text
-        rows.append([name, x["items"], x["in_scope"], mark("right", x["right"] if x["in_scope"] else None),
-                     mark("wrong", x["wrong"] if x["in_scope"] else None, lower=True),
+        rows.append([name, x["items"], x["in_scope"], _mark(t, "right", x["right"] if x["in_scope"] else None),
+                     _mark(t, "wrong", x["wrong"] if x["in_scope"] else None, lower=True),
                      pct(x["top3"]) if x["in_scope"] else "–",
-                     mark("refused", x["refused"] if x["out_of_scope"] else None),
-                     mark("crisis_recall", x["crisis_recall"]), f"{x['false_alarms']}"])
+                     _mark(t, "refused", x["refused"] if x["out_of_scope"] else None),
+                     _mark(t, "crisis_recall", x["crisis_recall"]), f"{x['false_alarms']}"])
     text = ("Each set scored by `rehabbot eval`'s rules; a crisis reply or small talk on an in-scope question counts "
             "as not answered. SweFAQ's held-out half (`eval/swefaq_heldout.yaml`) was never used in fitting the "
             "decision; the other half was (as negatives). The realistic set was written without looking at the "
@@ -273,7 +275,8 @@ def _swefaq(s: dict[str, Any], plots: dict[str, str]) -> str:
     dec = s.get("decisions")
     if dec:
         labels = {"answered_right": "answered, right", "answered_wrong": "answered, wrong",
-                  "suggested_right": "suggested, right one among them", "suggested_wrong": "suggested, right one not among them",
+                  "suggested_right": "suggested, right one among them",
+                  "suggested_wrong": "suggested, right one not among them",
                   "fallback": "fallback (nothing fits)"}
         text += ("\nWhat a user of such a plain FAQ sees from ours (share of the questions): "
                  + "; ".join(f"{labels[k]} {pct(v)}" for k, v in dec.items()) + ". ")
@@ -362,7 +365,8 @@ def _confusion(r: dict[str, Any]) -> str:
             first = m["got"][0]["parts"] if m["got"] else None
             rows.append([m["q"], m["mode"], ", ".join(m["expect"]) if isinstance(m["expect"], list) else m["expect"],
                          m["status"], got, parts(first),
-                         f"#{m['expected_rank']}: {parts(m['expected_parts'])}" if m["expected_rank"] else "not in top 5"])
+                         f"#{m['expected_rank']}: {parts(m['expected_parts'])}" if m["expected_rank"]
+                         else "not in top 5"])
         text += table(["question", "mode", "expected", "status", "got (top 3)", "parts of first", "expected entry"],
                       rows) if rows else "None.\n"
         for name in ("rapidfuzz", "bm25"):

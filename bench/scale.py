@@ -33,7 +33,9 @@ from bot.text.normalize import plain, tokens
 HEAPS_BETA = 0.6
 ZIPF_S = 1.07
 
-_ONSETS = ["b", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t", "v", "bl", "br", "dr", "fl", "fr", "gr", "kl", "kr", "pl", "pr", "sk", "sl", "sm", "sn", "sp", "st", "str", "sv", "tr", "sj", "skr", "spr", "tj"]
+_ONSETS = ["b", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t", "v", "bl", "br", "dr", "fl", "fr",
+           "gr", "kl", "kr", "pl", "pr", "sk", "sl", "sm", "sn", "sp", "st", "str", "sv", "tr", "sj", "skr", "spr",
+           "tj"]
 _NUCLEI = ["a", "e", "i", "o", "u", "y", "å", "ä", "ö", "a", "e", "i", "o", "ä"]
 _CODAS = ["", "", "", "n", "r", "l", "s", "t", "k", "m", "ng", "nd", "st", "rt", "ll", "ck", "rn", "lk"]
 _SPLIT_SENTENCES = re.compile(r"(?<=[.!?])\s+")

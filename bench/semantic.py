@@ -92,7 +92,8 @@ def rerank(candidates: list, similarity: np.ndarray, positions: dict[str, int], 
         lexical = {c.entry.id: r for r, c in enumerate(candidates)}
         sem_order = sorted(candidates, key=lambda c: -similarity[positions[c.entry.id]])
         semantic = {c.entry.id: r for r, c in enumerate(sem_order)}
-        return sorted(candidates, key=lambda c: -(1 / (RRF_K + lexical[c.entry.id]) + 1 / (RRF_K + semantic[c.entry.id])))
+        return sorted(candidates,
+                      key=lambda c: -(1 / (RRF_K + lexical[c.entry.id]) + 1 / (RRF_K + semantic[c.entry.id])))
     return integrated_rerank(candidates, similarity, positions, RERANK_WEIGHT)  # the integrated formula
 
 
@@ -133,14 +134,16 @@ def run(args: argparse.Namespace, bot: Rehabbot, items: list[EvalItem], progress
         sim = kb_embeddings.similarity(q)
         order = np.argsort(-sim)
         alone.append((item, float(sim[order[0]]), [kb.entries[int(p)] for p in order[:3]]))
-    cut = tune_cutoff([(s, right(i, top[0])) for i, s, top in alone if i.expect], [s for i, s, _ in alone if not i.expect])
+    cut = tune_cutoff([(s, right(i, top[0])) for i, s, top in alone if i.expect],
+                      [s for i, s, _ in alone if not i.expect])
     n_in = sum(1 for i in items if i.expect) or 1
     n_out = sum(1 for i in items if not i.expect) or 1
     rows = [{"system": "ours (lexical)"}, {"system": "e5 alone"},
             {"system": f"ours + e5 re-rank (weight {RERANK_WEIGHT:g})"}, {"system": f"ours + e5 RRF (k = {RRF_K})"}]
     rows[1].update({
         "dev_top1": round(sum(s >= cut.value and right(i, top[0]) for i, s, top in alone if i.expect) / n_in, 3),
-        "dev_top3": round(sum(s >= cut.value and any(right(i, e) for e in top) for i, s, top in alone if i.expect) / n_in, 3),
+        "dev_top3": round(sum(s >= cut.value and any(right(i, e) for e in top)
+                              for i, s, top in alone if i.expect) / n_in, 3),
         "dev_out_of_scope": round(sum(s < cut.value for i, s, _ in alone if not i.expect) / n_out, 3),
         "cutoff": round(cut.value, 4)})
     thresholds = bot.snapshot.matcher.thresholds

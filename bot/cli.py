@@ -60,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help="katalogen att skriva till (standard: schema/ i kunskapskatalogen)")
 
-    decision = sub.add_parser("decision", parents=[common], help="den kalibrerade beslutsmodellen (svara/föreslå/avstå)")
+    decision = sub.add_parser("decision", parents=[common],
+                              help="den kalibrerade beslutsmodellen (svara/föreslå/avstå)")
     decision_sub = decision.add_subparsers(dest="decision_command", required=True, metavar="ACTION")
     fit = decision_sub.add_parser("fit", parents=[common], help="anpassa modellen på märkta meddelanden")
     fit.add_argument("--train", type=Path, default=Path("eval") / "train", metavar="DIR",
@@ -110,7 +111,7 @@ def _load(args: argparse.Namespace):
         print("Kunskapsbasen har fel och kan inte laddas:", file=sys.stderr)
         for problem in errors:
             print(problem, file=sys.stderr)
-        raise SystemExit(2)
+        raise SystemExit(2) from exc
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -239,8 +240,8 @@ def cmd_kb(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         return 2
     rows = [{"id": e.id, "kind": e.kind, "title": e.display_title, "topics": list(e.topics),
-             "sources": [kb.cite(s)[0] for s in e.sources], "source_refs": [s.as_data() for s in e.sources], "reviewed": e.reviewed.isoformat() if e.reviewed else None,
-             "audience": e.audience} for e in kb.entries]
+             "sources": [kb.cite(s)[0] for s in e.sources], "source_refs": [s.as_data() for s in e.sources],
+             "reviewed": e.reviewed.isoformat() if e.reviewed else None, "audience": e.audience} for e in kb.entries]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
     else:

@@ -8,6 +8,7 @@ bot does not answer.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,11 @@ class EvalFileError(ValueError):
 def _expect(raw: object) -> tuple[str, ...]:
     if raw in (None, "none"):
         return ()
-    return tuple(map(str, [raw] if isinstance(raw, str) else raw))  # type: ignore[arg-type]
+    if isinstance(raw, str):
+        return (str(raw),)
+    if not isinstance(raw, Iterable):
+        raise TypeError(f"'{type(raw).__name__}' object is not iterable")
+    return tuple(map(str, raw))
 
 
 def load_items(path: str | Path) -> list[EvalItem]:

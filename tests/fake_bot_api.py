@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from html import unescape
 from typing import Any, Self
 
+import pytest
 import tornado.httpserver
 import tornado.iostream
 import tornado.netutil
@@ -92,7 +93,8 @@ def parse_html(html: str) -> str:
             stack.append(tag)
     out.append(html[pos:])
     if stack:
-        raise BadRequest(f"Bad Request: can't parse entities: Can't find end tag corresponding to start tag {stack[-1]}")
+        raise BadRequest("Bad Request: can't parse entities: "
+                         f"Can't find end tag corresponding to start tag {stack[-1]}")
     return "".join(out)
 
 
@@ -445,10 +447,8 @@ class FakeBotApi:
         if not self._updates and timeout > 0 and not self._closing:
             assert self._changed is not None
             async with self._changed:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait_for(lambda: self._updates or self._closing), timeout)
-                except TimeoutError:
-                    pass
         limit = int(params.get("limit") or 100)
         return list(itertools.islice(self._updates, 0, limit))
 
@@ -610,10 +610,8 @@ class _ApiHandler(tornado.web.RequestHandler):
             return
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
-        try:
+        with contextlib.suppress(tornado.iostream.StreamClosedError):  # the client gave up (a cancelled long poll)
             self.finish(json.dumps(body))
-        except tornado.iostream.StreamClosedError:
-            pass  # the client gave up (a cancelled long poll)
 
     get = post
 
@@ -649,8 +647,6 @@ async def polling(app: Any, timeout: int = 5) -> AsyncIterator[Any]:
 
 
 # -- pytest fixtures shared by the tests/test_telegram*.py modules ----------------
-
-import pytest
 
 
 @pytest.fixture

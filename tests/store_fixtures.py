@@ -14,6 +14,7 @@ helpers such as ``dump_database`` are imported by name.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import uuid
@@ -107,10 +108,8 @@ def make_store(store_url: str) -> Iterator[Callable[..., Store]]:
 
     yield make
     for store in opened:
-        try:
+        with contextlib.suppress(Exception):
             store.close()
-        except Exception:
-            pass
 
 
 def fetch_all(url: str, sql: str) -> list[tuple[Any, ...]]:

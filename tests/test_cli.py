@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 import json
 from pathlib import Path
 
+import pytest
 from conftest import EVAL, run_cli
 
 
@@ -76,7 +75,8 @@ def test_kb_list_json_gives_every_entry_with_the_contract_fields(small_kb_dir):
 
 
 def test_kb_list_of_a_minimal_faq_uses_null_and_empty_lists():
-    rows = json.loads(run_cli("kb", "list", "--json", "--kb", str(Path(__file__).parent / "fixtures" / "faq_minimal")).stdout)
+    minimal = Path(__file__).parent / "fixtures" / "faq_minimal"
+    rows = json.loads(run_cli("kb", "list", "--json", "--kb", str(minimal)).stdout)
     wifi = next(r for r in rows if r["id"] == "wifi")
     assert wifi == {"id": "wifi", "kind": "faq", "title": "wifi", "topics": [], "sources": [],
                     "source_refs": [], "reviewed": None, "audience": "both"}
@@ -127,7 +127,8 @@ def test_chat_offers_numbered_choices_and_the_number_opens_one(ambiguous_kb):
     out = run_cli("chat", "--kb", str(ambiguous_kb), input="kontakt\n2\n").stdout
     second = out.split("Menade du:")[1].splitlines()[2]
     assert second.startswith("2. Kontakt med ")
-    answers = {"Kontakt med Arbetsförmedlingen": "Ring kundtjänst.", "Kontakt med Försäkringskassan": "Ring kundcenter."}
+    answers = {"Kontakt med Arbetsförmedlingen": "Ring kundtjänst.",
+               "Kontakt med Försäkringskassan": "Ring kundcenter."}
     assert second[3:] + "\n\n" + answers[second[3:]] in out
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from bot.kb import KnowledgeBaseInvalid, check_directory, load_knowledge_base
 
@@ -48,23 +49,26 @@ def test_the_minimal_faq_directory_of_the_contract_is_valid():
 
 def test_a_loaded_knowledge_base_is_immutable(small_kb_dir):
     kb = load_knowledge_base(small_kb_dir)
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         kb.entries[0].title = "x"  # type: ignore[misc]
     with pytest.raises(TypeError):
         kb.by_id["x"] = kb.entries[0]  # type: ignore[index]
 
 
 @pytest.mark.parametrize(("file", "old", "new", "needle", "message"), [
-    ("insatser.yaml", "  title: Finsamteam\n", "  titel: Finsamteam\n", "titel:", "okänt fält 'titel' (menade du 'title'?)"),
+    ("insatser.yaml", "  title: Finsamteam\n", "  titel: Finsamteam\n", "titel:",
+     "okänt fält 'titel' (menade du 'title'?)"),
     ("faq.yaml", "  title: Vad är SGI?\n  topics: [sgi]\n  answer:", "  title: Vad är SGI?\n  topics: [sgi]\n  svar:",
      "svar:", "okänt fält 'svar'"),
     ("faq.yaml", "  reviewed: 2026-11-24", "  reviewed: 2026-13-45", "2026-13-45", "inget giltigt datum"),
     ("actors.yaml", "      phone: 0771-524 524", "      phone: ring oss", "ring oss", "ogiltigt telefonnummer"),
-    ("actors.yaml", "      url: https://www.forsakringskassan.se", "      url: www.forsakringskassan", "www.forsakringskassan", "ogiltig webbadress"),
+    ("actors.yaml", "      url: https://www.forsakringskassan.se", "      url: www.forsakringskassan",
+     "www.forsakringskassan", "ogiltig webbadress"),
     ("insatser.yaml", "  related: [forsakringskassan]", "  related: [forsakringskasan]", "forsakringskasan",
      "'related' pekar på 'forsakringskasan', som inte finns (menade du 'forsakringskassan'?)"),
     ("faq.yaml", "  topics: [sgi]", "  topics: [sgii]", "[sgii]", "okänt ämne 'sgii'"),
-    ("insatser.yaml", "  keywords: [finsamteam, jobbtorg]", "  keywords: finsamteam", "keywords: finsamteam", "ska vara en lista"),
+    ("insatser.yaml", "  keywords: [finsamteam, jobbtorg]", "  keywords: finsamteam", "keywords: finsamteam",
+     "ska vara en lista"),
     ("insatser.yaml", "  keywords: [finsamteam, jobbtorg]", "  keywords: [finsamteam, 1177]", "1177]",
      "'keywords' ska vara text: sätt citattecken runt 1177"),
     ("insatser.yaml", "    - who: socialtjansten", "    - who: soc", "who: soc", "'who' ska vara en aktör"),
@@ -73,7 +77,8 @@ def test_a_loaded_knowledge_base_is_immutable(small_kb_dir):
     ("insatser.yaml", "- id: finsamteam", "- id: faq_sgi", "id: faq_sgi", "id 'faq_sgi' finns redan"),
     ("insatser.yaml", "004_7d8eed09569d1593.txt, avsnitt SIP", "005_7d8eed09569d1593.txt, avsnitt SIP", "005_7d8",
      "källdokumentet '005_7d8eed09569d1593.txt' finns inte i sources.yaml"),
-    ("faq.yaml", "  answer:\n    staff: SGI", "  answr:\n    staff: SGI", "answr:", "obligatoriskt fält 'answer' saknas"),
+    ("faq.yaml", "  answer:\n    staff: SGI", "  answr:\n    staff: SGI", "answr:",
+     "obligatoriskt fält 'answer' saknas"),
 ])
 def test_each_kind_of_mistake_is_reported_with_file_and_line(kb_copy, file, old, new, needle, message):
     path = kb_copy / file
@@ -133,7 +138,8 @@ def test_an_empty_or_missing_directory_is_an_error(tmp_path):
 
 def test_a_file_that_is_not_a_list_is_an_error(tmp_path):
     (tmp_path / "faq.yaml").write_text("id: a\nanswer: b\n", encoding="utf-8")
-    assert errors(tmp_path) == [f"{tmp_path / 'faq.yaml'}:1: filen ska vara en lista av poster (rader som börjar med '- ')"]
+    assert errors(tmp_path) == [
+        f"{tmp_path / 'faq.yaml'}:1: filen ska vara en lista av poster (rader som börjar med '- ')"]
 
 
 def test_an_individual_text_harder_than_easy_swedish_is_a_warning(kb_copy):
@@ -173,7 +179,8 @@ def test_a_syntax_error_is_reported_once_without_follow_on_errors(tmp_path):
     found = [str(p) for p in problems if not p.warning]
     assert len(found) == 1 and f"{path}:" in found[0] and "YAML-syntaxfel" in found[0], found
     # … said once, instead of one error per reference to an actor in the other files:
-    assert f"{path}:1: warning: referenser till poster i den här filen kontrollerades inte" in "\n".join(map(str, problems))
+    said = "\n".join(map(str, problems))
+    assert f"{path}:1: warning: referenser till poster i den här filen kontrollerades inte" in said
 
 
 def test_warnings_show_beside_errors(kb_copy):
@@ -197,7 +204,8 @@ def test_an_unquoted_topic_name_with_a_comma_is_an_error(tmp_path):
     kb = tmp_path / "kb"
     shutil.copytree(shipped_kb_dir(), kb)
     path = kb / "topics.yaml"
-    plant(path, 'name: "Rehabplan (aktiviteter, ansvar, tidsfrister)"', "name: Rehabplan (aktiviteter, ansvar, tidsfrister)")
+    plant(path, 'name: "Rehabplan (aktiviteter, ansvar, tidsfrister)"',
+          "name: Rehabplan (aktiviteter, ansvar, tidsfrister)")
     found = errors(kb)
     assert any(e.startswith(f"{path}:{line_of(path, 'id: rehabplan')}: ") and "okänt fält" in e
                and "citattecken" in e for e in found), found

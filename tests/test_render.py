@@ -73,7 +73,8 @@ def test_the_individual_reads_their_own_next_step_first(kb_copy):
     path = kb_copy / "insatser.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace(
         "      do: Kallar till SIP-möte.\n",
-        "      do: Kallar till SIP-möte.\n    - who: individ\n      do: Säg ja eller nej till SIP.\n"), encoding="utf-8")
+        "      do: Kallar till SIP-möte.\n    - who: individ\n      do: Säg ja eller nej till SIP.\n"),
+        encoding="utf-8")
     bot = Rehabbot(kb_copy)
     individual = bot.ask("Vem kallar till SIP?", "individual", "sv").text
     assert "Nästa steg för dig: Säg ja eller nej till SIP." in individual

@@ -12,8 +12,8 @@ import re
 import pytest
 import yaml
 
-from bot.settings import shipped_kb_dir
 from bot.kb.schema import PERSON
+from bot.settings import shipped_kb_dir
 
 CASES = [
     # (finding, mode, question, must contain (all), must not contain (any))
@@ -57,7 +57,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("finding, mode, question, wanted, unwanted", CASES)
+@pytest.mark.parametrize(("finding", "mode", "question", "wanted", "unwanted"), CASES)
 def test_review_finding_is_fixed(shipped_bot, finding, mode, question, wanted, unwanted):
     reply = shipped_bot.ask(question, mode, "sv")
     assert reply.status == "answer", (finding, reply.status)

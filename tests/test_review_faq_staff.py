@@ -61,7 +61,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("finding, mode, question, wanted, unwanted", CASES)
+@pytest.mark.parametrize(("finding", "mode", "question", "wanted", "unwanted"), CASES)
 def test_review_finding_is_fixed(shipped_bot, finding, mode, question, wanted, unwanted):
     reply = shipped_bot.ask(question, mode, "sv")
     assert reply.status == "answer", (finding, reply.status)

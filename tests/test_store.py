@@ -18,16 +18,16 @@ from bot.store.migrations import MIGRATIONS, SchemaTooNew, Step, latest_version,
 
 
 def _log(store, question="Vad gör Försäkringskassan?", **overrides):
-    values = dict(
-        channel="telegram",
-        mode="staff",
-        lang="sv",
-        question=question,
-        entry_id="fk",
-        status="answer",
-        confidence=0.91,
-        elapsed_ms=12.5,
-    )
+    values = {
+        "channel": "telegram",
+        "mode": "staff",
+        "lang": "sv",
+        "question": question,
+        "entry_id": "fk",
+        "status": "answer",
+        "confidence": 0.91,
+        "elapsed_ms": 12.5,
+    }
     values.update(overrides)
     return store.log_question(**values)
 

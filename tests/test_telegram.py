@@ -279,7 +279,8 @@ async def test_a_failing_store_costs_the_log_not_the_answer(api, shipped_bot, ca
     assert "store: log_question failed" in caplog.text
 
 
-@pytest.mark.parametrize(("lang", "expected"), [("sv", "Tack för din återkoppling!"), ("en", "Thanks for your feedback!")])
+@pytest.mark.parametrize(("lang", "expected"),
+                         [("sv", "Tack för din återkoppling!"), ("en", "Thanks for your feedback!")])
 async def test_feedback_thanks_in_the_users_language(api, shipped_bot, store, lang, expected):
     async with polling(build(api, shipped_bot, store)):
         await api.reply_to(USER, f"/sprak {lang}")

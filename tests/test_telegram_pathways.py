@@ -374,7 +374,8 @@ async def test_forged_or_outdated_walk_buttons_are_refused_gracefully(api, kb_co
         # The pathway is restructured (its options swapped): a button from before is refused, not misread.
         path = kb_copy / "pathways.yaml"
         text = path.read_text(encoding="utf-8")
-        yes, no = "        - {label: Ja, label_en: \"Yes\", next: bada}\n", "        - {label: Nej, label_en: \"No\", next: plan_intyg}\n"
+        yes = "        - {label: Ja, label_en: \"Yes\", next: bada}\n"
+        no = "        - {label: Nej, label_en: \"No\", next: plan_intyg}\n"
         assert yes + no in text
         path.write_text(text.replace(yes + no, no + yes), encoding="utf-8")
         assert not [p for p in bot.reload() if not p.warning]

@@ -181,7 +181,9 @@ def test_split_parts_are_valid_fit_and_keep_every_word(document, limit):
     for part in parts:
         assert utf16_len(part) <= limit
         parse_html(part)
-    words = lambda text: parse_html(text).split()
+
+    def words(text):
+        return parse_html(text).split()
     assert [w for p in parts for w in words(p)] == words(document) or \
         "".join(w for p in parts for w in words(p)) == "".join(words(document))
 

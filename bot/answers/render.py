@@ -33,11 +33,10 @@ def labels() -> dict[str, dict[str, Any]]:
 def environment() -> Environment:
     """The one Jinja environment of every format and channel: templates outside text/ are HTML
     and autoescaped, so knowledge text can never inject markup."""
-    env = Environment(
+    return Environment(
         loader=PackageLoader("bot.answers", "templates"),
-        autoescape=lambda name: bool(name) and not name.startswith("text/"),
+        autoescape=lambda name: bool(name and not name.startswith("text/")),
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=False, keep_trailing_newline=False)
-    return env
 
 
 @dataclass

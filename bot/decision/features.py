@@ -96,7 +96,8 @@ def features(candidates: list[Candidate], analysis: Analysis, mode: str, same_su
         "lead_other": lead_other,
         "lead_other_sqrt": math.sqrt(max(lead_other, 0.0)),
         "agree_phrase": float(bool(first) and phrase >= max(c.parts.get("phrase", 0.0) for c in candidates)),
-        "agree_bm25": float(bool(first) and parts.get("bm25", 0.0) >= max(c.parts.get("bm25", 0.0) for c in candidates)),
+        "agree_bm25": float(bool(first)
+                            and parts.get("bm25", 0.0) >= max(c.parts.get("bm25", 0.0) for c in candidates)),
         "phrase_lead": phrase - max((c.parts.get("phrase", 0.0) for c in candidates[1:]
                                      if first and not (_subjects(c) & _subjects(first))), default=0.0),
         "named": parts.get("named", 0.0),

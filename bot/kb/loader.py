@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from rapidfuzz import process
 
 from bot.kb.model import KnowledgeBase
@@ -255,7 +256,8 @@ class _Reader:
         default_kind = next((kind for prefix, kind in DEFAULT_KIND.items() if file.stem.startswith(prefix)), "faq")
         for index, item in self._items(data, shown):
             if not isinstance(item, LineDict):
-                self.error(shown, line_of(data, (index,)), "en post ska vara ett objekt med fält som 'id:' och 'answer:'")
+                self.error(shown, line_of(data, (index,)),
+                           "en post ska vara ett objekt med fält som 'id:' och 'answer:'")
                 continue
             entry = None
             try:
@@ -280,10 +282,10 @@ class _Reader:
                     self.error(ref.path, ref.line("related", index),
                                f"'related' pekar på '{target}', som inte finns{_did_you_mean(target, ids)}")
             for index, relation in enumerate(ref.mappings("relations")):
-                target = relation.get("to")
-                if isinstance(target, str) and target not in ids:
+                to = relation.get("to")
+                if isinstance(to, str) and to not in ids:
                     self.error(ref.path, ref.line("relations", index, "to"),
-                               f"relationen pekar på '{target}', som inte finns{_did_you_mean(target, ids)}")
+                               f"relationen pekar på '{to}', som inte finns{_did_you_mean(to, ids)}")
             for index, actor in ref.listed("responsible"):
                 if actor not in actors:
                     self.error(ref.path, ref.line("responsible", index),
@@ -302,7 +304,8 @@ class _Reader:
                     self.error(ref.path, ref.line("topics", index),
                                f"ämnet '{topic}' kan inte kontrolleras: {TOPICS_FILE} saknas")
                 elif topic not in topics:
-                    self.error(ref.path, ref.line("topics", index), f"okänt ämne '{topic}'{_did_you_mean(topic, topics)}")
+                    self.error(ref.path, ref.line("topics", index),
+                               f"okänt ämne '{topic}'{_did_you_mean(topic, topics)}")
             # A plain FAQ of the minimal format needs no sources; a curated entry does.
             if not ref.item.get("sources") and (ref.kind != "faq" or ref.item.get("topics")):
                 self.warn(ref.path, ref.item.line, f"posten '{ref.id}' saknar 'sources'")
@@ -385,7 +388,7 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f" (menade du '{best[0]}'?)" if best else ""
 
 
-def _message(err: dict[str, Any], loc: tuple[Any, ...]) -> str:
+def _message(err: ErrorDetails, loc: tuple[Any, ...]) -> str:
     """A Swedish message an admin can act on, for one pydantic error."""
     field = next((str(step) for step in reversed(loc) if isinstance(step, str)), "posten")
     kind = err["type"]
@@ -399,7 +402,7 @@ def _message(err: dict[str, Any], loc: tuple[Any, ...]) -> str:
         return f"'{field}' ska vara en text som inte är tom"
     if kind in ("tuple_type", "list_type"):
         return f"'{field}' ska vara en lista (t.ex. [a, b] eller rader som börjar med '- ')"
-    if kind.startswith("date") or kind.startswith("datetime"):
+    if kind.startswith(("date", "datetime")):
         return f"'{field}' är inget giltigt datum, skriv ÅÅÅÅ-MM-DD (fick {err.get('input')!r})"
     if kind == "literal_error":
         return f"'{field}' måste vara en av: {err['ctx']['expected']} (fick {err.get('input')!r})"
@@ -407,7 +410,7 @@ def _message(err: dict[str, Any], loc: tuple[Any, ...]) -> str:
         return f"'{field}' får bara innehålla a–z, 0–9 och _ (fick {err.get('input')!r})"
     if kind == "string_too_long":
         return f"'{field}' är för långt (högst {err['ctx']['max_length']} tecken)"
-    if kind == "bool_type" or kind == "bool_parsing":
+    if kind in ("bool_type", "bool_parsing"):
         return f"'{field}' ska vara true eller false"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return f"'{field}' ska vara ett objekt med fält (nyckel: värde)"

@@ -62,7 +62,8 @@ class ModeText(_Strict):
         if isinstance(value, str):
             return {"staff": value, "individual": value}
         if not isinstance(value, dict):
-            raise ValueError("ska vara en text, eller 'staff:' och 'individual:' med var sin text")
+            # pydantic turns a ValueError into a validation error with its path; a TypeError would escape.
+            raise ValueError("ska vara en text, eller 'staff:' och 'individual:' med var sin text")  # noqa: TRY004
         return value
 
     @model_validator(mode="after")

@@ -118,7 +118,7 @@ def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
         return loader.construct_scalar(node)
 
 
-_LOADERS: list[type] = [_Loader, *([_CLoader] if _LIBYAML else [])]
+_LOADERS: list[type[yaml.SafeLoader | yaml.CSafeLoader]] = [_Loader, *([_CLoader] if _LIBYAML else [])]
 for _cls in _LOADERS:
     _cls.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
     _cls.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)

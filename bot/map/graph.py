@@ -12,6 +12,7 @@ greys out everything else, so a phone screen shows the part that matters.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import graphviz
@@ -130,8 +131,8 @@ def build_graph(kb: KnowledgeBase, actor: str | None = None, pathway: str | None
             continue
         title = kb.by_id[lane].title_in(lang) if lane else SHARED_LANE[lang]
         with graph.subgraph(name=f"cluster_{lane or 'shared'}") as sub:
-            sub.attr(label=_wrap(title, 30), style="rounded,filled", fontsize="16",
-                     fillcolor=LANE_COLOURS[number % len(LANE_COLOURS)] if shown(lane or "") or focus is None else "#f5f5f5",
+            colour = LANE_COLOURS[number % len(LANE_COLOURS)] if shown(lane or "") or focus is None else "#f5f5f5"
+            sub.attr(label=_wrap(title, 30), style="rounded,filled", fontsize="16", fillcolor=colour,
                      color="#90a4ae")
             for entry in members:
                 attrs = {"penwidth": "2.5", "fontcolor": "black"} if entry.kind == "actor" else {}
@@ -148,12 +149,12 @@ def build_graph(kb: KnowledgeBase, actor: str | None = None, pathway: str | None
         for relation in entry.relations:
             if relation.to not in ids:
                 continue
-            label = (relation.label_en if lang == "en" else relation.label) or labels[relation.type]
+            text = (relation.label_en if lang == "en" else relation.label) or labels[relation.type]
             bold = focus is None or (entry.id in focus and relation.to in focus)
-            graph.edge(entry.id, relation.to, label=_wrap(label, 16),
+            graph.edge(entry.id, relation.to, label=_wrap(text, 16),
                        **({} if bold else {"color": DIM, "fontcolor": DIM}))
     for sequence in steps:
-        for number, (here, there) in enumerate(zip(sequence, sequence[1:]), 2):
+        for number, (here, there) in enumerate(pairwise(sequence), 2):
             if here != there:
                 graph.edge(here, there, label=f"steg {number}" if lang == "sv" else f"step {number}",
                            color=STRONG, fontcolor=STRONG, style="bold", constraint="false")

@@ -120,7 +120,7 @@ class QueryAnalyzer:
                 stems.append(repaired)
                 origin.append((word, score, how))
         hits = self.phrases.find(stems)
-        covered = set()
+        covered: set[int] = set()
         for hit in hits:
             covered.update(range(hit.start, hit.end))
             score = min(origin[i][1] for i in range(hit.start, hit.end))

@@ -42,11 +42,11 @@ class Index:
         self.entries: tuple[Entry, ...] = kb.entries
         self.phrases = PhraseTable(kb.glossary)
         self.size = len(self.entries)
-        freqs: list[Counter] = []
+        freqs: list[dict[str, float]] = []
         headline_terms: list[set[str]] = []
         lengths = np.zeros(max(self.size, 1))
         for pos, entry in enumerate(self.entries):
-            tf: Counter = Counter()
+            tf: dict[str, float] = defaultdict(float)  # field weights are fractions
             headline: set[str] = set()
             for field, texts in _fields(entry).items():
                 weight = FIELD_WEIGHTS[field]

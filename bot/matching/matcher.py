@@ -149,24 +149,25 @@ class Matcher:
         for term in analysis.terms:  # one weight per distinct term
             terms[term.text] = max(term.weight, terms.get(term.text, 0.0))
             importance[term.text] = max(term.importance, importance.get(term.text, 0.0))
-        for term, weight in terms.items():
-            postings = index.postings.get(term)
-            if postings is None and (importance[term] < 1.0 or term in context_only):
+        for text, weight in terms.items():
+            postings = index.postings.get(text)
+            if postings is None and (importance[text] < 1.0 or text in context_only):
                 continue  # a question word the knowledge base never uses says nothing either way
-            idf = index.idf.get(term, index.max_idf)
+            idf = index.idf.get(text, index.max_idf)
             # Measured against what the term would count if typed exactly: a repaired typo covers less.
-            total += importance[term] * idf
+            total += importance[text] * idf
             if postings is None:
                 continue
             bm25[postings.docs] += weight * idf * postings.bm25
             covered[postings.docs] += weight * idf
             headline[postings.docs] += weight * idf * postings.headline
         if total <= 0:
-            return [self._candidate(pos, 0.0, {}, ()) for pos in range(min(index.size, self.thresholds.shown))], analysis
+            shown = range(min(index.size, self.thresholds.shown))
+            return [self._candidate(pos, 0.0, {}, ()) for pos in shown], analysis
         coverage = covered / total
         headline_share = headline / total
         lexical = 0.5 * coverage + 0.5 * (bm25 / max(float(bm25.max()), 1e-9))
-        query = {}
+        query: dict[str, float] = {}
         for term in analysis.terms:
             if term.is_content:
                 query[term.text] = max(query.get(term.text, 0.0), term.weight * index.idf.get(term.text, index.max_idf))
@@ -176,8 +177,7 @@ class Matcher:
         top = np.argpartition(-lexical, k - 1)[:k] if k < index.size else np.arange(index.size)
         ranked = []
         hits = [(t, p.docs) for t in terms if (p := index.postings.get(t)) is not None]
-        for pos in top:
-            pos = int(pos)
+        for pos in map(int, top):
             phrase = self._phrase(query, query_mass, analysis, pos) if covered[pos] > 0 else 0.0
             parts = {"coverage": float(coverage[pos]), "headline": float(headline_share[pos]),
                      "phrase": phrase, "bm25": float(bm25[pos])}
@@ -191,7 +191,7 @@ class Matcher:
                 # coverage alone sets the confidence (measured on SweFAQ: see bench/REPORT.md).
                 score = weights.bare * parts["coverage"]
             entry = index.entries[pos]
-            if entry.audience != "both" and entry.audience != mode:
+            if entry.audience not in ("both", mode):
                 score *= weights.audience
             matched = tuple(t for t, docs in hits if _contains(docs, pos))
             ranked.append(self._candidate(pos, min(max(score, 0.0), 1.0), parts, matched))
@@ -263,13 +263,13 @@ class Matcher:
             return Match(FALLBACK, question, tuple(ranked[: t.shown]), (), analysis)
         order = np.argsort(-similarity, kind="stable")[: t.shown]
         lexical = {c.entry.id: c for c in ranked}
-        candidates = []
+        found = []
         for pos in order:
             entry, semantic = self.index.entries[int(pos)], float(similarity[pos])
             known = lexical.get(entry.id)
-            candidates.append(Candidate(entry, known.score, {**known.parts, "semantic": semantic}, known.matched)
-                              if known else self._candidate(int(pos), 0.0, {"semantic": semantic}, ()))
-        candidates = tuple(candidates)
+            found.append(Candidate(entry, known.score, {**known.parts, "semantic": semantic}, known.matched)
+                         if known else self._candidate(int(pos), 0.0, {"semantic": semantic}, ()))
+        candidates = tuple(found)
         if float(similarity[order[0]]) < t.foreign_suggest:
             return Match(FALLBACK, question, candidates, (), analysis)
         return Match(SUGGEST, question, candidates, tuple(c.entry for c in candidates[: t.suggestions]), analysis)

@@ -231,6 +231,9 @@ class SemanticReranker:
         """Per entry, the best cosine similarity to its texts; None until ready."""
         if not self.ready:
             return None
+        # Ready means built without an error, and building sets both.
+        assert self.answer_vectors is not None
+        assert self.question_vectors is not None
         with self._lock:
             query = np.asarray(self.model.encode(question[:2000], True), dtype=np.float32)
         best = self.answer_vectors @ query
@@ -248,7 +251,8 @@ def without_questions(semantic: SemanticReranker, kb: KnowledgeBase, fold_kb: Kn
     for entry in kb.entries:  # the layout of entry_texts
         keep += [True] * (bool(entry.title) + bool(entry.title_en))
         keep += [i not in removed.get(entry.id, ()) for i, q in enumerate(entry.questions) if q]
-    assert semantic.question_vectors is not None and semantic.answer_vectors is not None
+    assert semantic.question_vectors is not None
+    assert semantic.answer_vectors is not None
     return type(semantic).from_vectors(fold_kb, semantic.question_vectors[np.array(keep, dtype=bool)],
                                        semantic.answer_vectors, semantic.model)
 

@@ -11,7 +11,7 @@ import dataclasses
 
 from bot.kb.model import KnowledgeBase
 from bot.kb.pathways import Pathway
-from bot.kb.schema import Entry
+from bot.kb.schema import Entry, ModeText
 from bot.matching import Index, Matcher
 
 # Offering a pathway is a side note to the answer, so it needs a clear match.
@@ -45,5 +45,5 @@ def _stand_in(pathway: Pathway) -> Entry:
     if pathway.situation_en:
         situations += [pathway.situation_en.staff, pathway.situation_en.individual]
     return Entry(id=pathway.id, kind="faq", title=pathway.title, title_en=pathway.title_en,
-                 audience=pathway.audience, answer={"staff": " ".join(s for s in situations if s)},
+                 audience=pathway.audience, answer=ModeText(staff=" ".join(s for s in situations if s)),
                  questions=tuple(dict.fromkeys(pathway.questions)), keywords=pathway.keywords)

@@ -25,7 +25,7 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a broken format string: let logging report it
+        except Exception:  # noqa: BLE001 - a broken format string (any error): let logging report it
             return True
         cleaned = redact(message)
         if cleaned.found or record.args:

@@ -21,11 +21,34 @@ _WORD = re.compile(r"[^\W\d_]+")
 
 # Distinctive function words, folded (å/ä/ö → a/o). Words both languages share in folded
 # form ("i", "a", "an", "for", "men", "hen") are left out: they prove nothing.
-_SV = frozenset(["jag", "du", "vi", "ni", "de", "dem", "mig", "dig", "oss", "sig", "min", "mitt", "mina", "din", "ditt", "dina", "hans", "hennes", "deras", "och", "eller", "att", "som", "det", "den", "detta", "dessa", "har", "hade", "kan", "ska", "skall", "skulle", "maste", "vill", "ar", "var", "varit", "blir", "blev", "inte", "ocksa", "nagon", "nagot", "nagra", "ingen", "inget", "vad", "vem", "vilka", "vilken", "vilket", "hur", "nar", "varfor", "vart", "varifran", "efter", "innan", "utan", "mot", "hos", "vid", "genom", "mellan", "pa", "fran", "med", "av", "till", "om", "sa", "da", "nu", "har", "dar", "bara", "mycket", "lite", "mer", "alla", "allt", "hej", "tack", "snalla", "kommer", "behover", "finns", "fa", "far", "fick", "gor", "gora", "gjorde", "ge", "ger", "ta", "tar", "sjuk", "sjukskriven", "pengar", "hjalp"])
-_EN = frozenset(["the", "and", "or", "that", "this", "these", "those", "what", "who", "whom", "which", "where", "when", "why", "how", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "have", "has", "had", "can", "could", "should", "would", "will", "shall", "not", "no", "yes", "my", "your", "his", "her", "its", "our", "their", "me", "him", "us", "them", "you", "they", "we", "she", "he", "it", "with", "from", "about", "into", "over", "after", "before", "without", "because", "if", "then", "than", "there", "here", "get", "got", "help", "please", "thanks", "thank", "hello", "hi", "want", "need", "know", "tell", "give", "any", "some", "sick", "money", "doctor", "work", "job", "benefit"])
+_SV = frozenset([
+    "jag", "du", "vi", "ni", "de", "dem", "mig", "dig", "oss", "sig", "min", "mitt", "mina", "din", "ditt", "dina",
+    "hans", "hennes", "deras", "och", "eller", "att", "som", "det", "den", "detta", "dessa", "har", "hade", "kan",
+    "ska", "skall", "skulle", "maste", "vill", "ar", "var", "varit", "blir", "blev", "inte", "ocksa", "nagon", "nagot",
+    "nagra", "ingen", "inget", "vad", "vem", "vilka", "vilken", "vilket", "hur", "nar", "varfor", "vart", "varifran",
+    "efter", "innan", "utan", "mot", "hos", "vid", "genom", "mellan", "pa", "fran", "med", "av", "till", "om", "sa",
+    "da", "nu", "har", "dar", "bara", "mycket", "lite", "mer", "alla", "allt", "hej", "tack", "snalla", "kommer",
+    "behover", "finns", "fa", "far", "fick", "gor", "gora", "gjorde", "ge", "ger", "ta", "tar", "sjuk", "sjukskriven",
+    "pengar", "hjalp",
+])
+_EN = frozenset([
+    "the", "and", "or", "that", "this", "these", "those", "what", "who", "whom", "which", "where", "when", "why", "how",
+    "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "have", "has", "had", "can", "could",
+    "should", "would", "will", "shall", "not", "no", "yes", "my", "your", "his", "her", "its", "our", "their", "me",
+    "him", "us", "them", "you", "they", "we", "she", "he", "it", "with", "from", "about", "into", "over", "after",
+    "before", "without", "because", "if", "then", "than", "there", "here", "get", "got", "help", "please", "thanks",
+    "thank", "hello", "hi", "want", "need", "know", "tell", "give", "any", "some", "sick", "money", "doctor", "work",
+    "job", "benefit",
+])
 # Frequent words of the Latin-script languages the bot's users also write (Somali, Turkish,
 # Polish), folded: enough to tell "not Swedish, not English" apart (issue: a proper detector).
-_OTHER_LATIN = frozenset(["waxaan", "waa", "iyo", "aan", "ku", "ka", "oo", "baan", "miyaa", "sidee", "maxaan", "xaggee", "waxa", "kuma", "haddii", "ayaa", "ayuu", "waxay", "ma", "maxay", "qof", "lacag", "caawimaad", "dhakhtar", "shaqo", "xanuunsan", "ve", "bir", "bu", "ne", "nasil", "icin", "degil", "yok", "ben", "benim", "cok", "ama", "nerede", "kim", "neden", "yardim", "para", "doktor", "hasta", "nie", "jest", "sie", "jak", "czy", "mam", "jestem", "ze", "dla", "gdzie", "kto", "mnie", "moja", "moj", "pieniadze", "pomoc", "lekarz", "chory"])
+_OTHER_LATIN = frozenset([
+    "waxaan", "waa", "iyo", "aan", "ku", "ka", "oo", "baan", "miyaa", "sidee", "maxaan", "xaggee", "waxa", "kuma",
+    "haddii", "ayaa", "ayuu", "waxay", "ma", "maxay", "qof", "lacag", "caawimaad", "dhakhtar", "shaqo", "xanuunsan",
+    "ve", "bir", "bu", "ne", "nasil", "icin", "degil", "yok", "ben", "benim", "cok", "ama", "nerede", "kim", "neden",
+    "yardim", "para", "doktor", "hasta", "nie", "jest", "sie", "jak", "czy", "mam", "jestem", "ze", "dla", "gdzie",
+    "kto", "mnie", "moja", "moj", "pieniadze", "pomoc", "lekarz", "chory",
+])
 _EN_ONLY = _EN - _SV
 _SV_ONLY = _SV - _EN
 _OTHER_ONLY = _OTHER_LATIN - _SV - _EN

@@ -22,7 +22,25 @@ _TOKEN = re.compile(r"[^\W\d_]+|\d+")
 # Question words, fillers and function words (Swedish and English, folded). They carry
 # little meaning in a question, so they weigh little instead of nothing: "vem" versus
 # "vad" still tips a close call.
-STOPWORDS = frozenset(["vad", "vem", "vilka", "vilken", "vilket", "var", "varfor", "hur", "nar", "vart", "vems", "varifran", "ar", "ar", "vara", "varit", "blir", "bli", "blev", "har", "hade", "ha", "kan", "kunna", "kunde", "ska", "skall", "skulle", "maste", "far", "fa", "fick", "bor", "borde", "vill", "ville", "gor", "gora", "gjorde", "galler", "finns", "fanns", "betyder", "innebar", "jag", "du", "han", "hon", "den", "det", "vi", "ni", "de", "man", "mig", "dig", "honom", "henne", "oss", "er", "dem", "sig", "min", "mitt", "mina", "din", "ditt", "dina", "sin", "sitt", "sina", "hans", "hennes", "deras", "var", "vart", "vara", "ert", "era", "nagon", "nagot", "nagra", "en", "ett", "och", "eller", "men", "om", "att", "som", "i", "pa", "till", "for", "fran", "med", "av", "at", "utan", "under", "over", "efter", "infor", "mot", "hos", "vid", "genom", "mellan", "sa", "da", "nu", "har", "dar", "inte", "ej", "ju", "val", "bara", "ocksa", "aven", "sjalv", "sjalva", "alla", "allt", "hela", "mycket", "lite", "mer", "mest", "nagonting", "ingen", "inget", "inga", "denna", "detta", "dessa", "sadan", "sadant", "sadana", "annan", "annat", "andra", "the", "a", "an", "of", "to", "in", "on", "for", "and", "or", "is", "are", "was", "be", "been", "do", "does", "did", "can", "could", "should", "would", "will", "what", "who", "whom", "which", "where", "when", "why", "how", "i", "me", "my", "you", "your", "he", "she", "it", "we", "they", "them", "their", "this", "that", "these", "those", "with", "from", "by", "at", "as", "not", "no", "about", "into", "get", "got", "have", "has", "had", "am", "any", "there", "here", "tack", "hej", "snalla", "undrar", "fraga", "typ", "liksom", "ba", "eg", "alltsa", "sta", "star", "ga", "gar", "ta", "tar", "ge", "ger", "komma", "kommer", "behover", "behova", "hander", "handa", "sker", "menas", "gors", "fungerar", "funkar", "hjalpa", "hjalper", "hjalp"])
+STOPWORDS = frozenset([
+    "vad", "vem", "vilka", "vilken", "vilket", "var", "varfor", "hur", "nar", "vart", "vems", "varifran", "ar", "ar",
+    "vara", "varit", "blir", "bli", "blev", "har", "hade", "ha", "kan", "kunna", "kunde", "ska", "skall", "skulle",
+    "maste", "far", "fa", "fick", "bor", "borde", "vill", "ville", "gor", "gora", "gjorde", "galler", "finns", "fanns",
+    "betyder", "innebar", "jag", "du", "han", "hon", "den", "det", "vi", "ni", "de", "man", "mig", "dig", "honom",
+    "henne", "oss", "er", "dem", "sig", "min", "mitt", "mina", "din", "ditt", "dina", "sin", "sitt", "sina", "hans",
+    "hennes", "deras", "var", "vart", "vara", "ert", "era", "nagon", "nagot", "nagra", "en", "ett", "och", "eller",
+    "men", "om", "att", "som", "i", "pa", "till", "for", "fran", "med", "av", "at", "utan", "under", "over", "efter",
+    "infor", "mot", "hos", "vid", "genom", "mellan", "sa", "da", "nu", "har", "dar", "inte", "ej", "ju", "val", "bara",
+    "ocksa", "aven", "sjalv", "sjalva", "alla", "allt", "hela", "mycket", "lite", "mer", "mest", "nagonting", "ingen",
+    "inget", "inga", "denna", "detta", "dessa", "sadan", "sadant", "sadana", "annan", "annat", "andra", "the", "a",
+    "an", "of", "to", "in", "on", "for", "and", "or", "is", "are", "was", "be", "been", "do", "does", "did", "can",
+    "could", "should", "would", "will", "what", "who", "whom", "which", "where", "when", "why", "how", "i", "me", "my",
+    "you", "your", "he", "she", "it", "we", "they", "them", "their", "this", "that", "these", "those", "with", "from",
+    "by", "at", "as", "not", "no", "about", "into", "get", "got", "have", "has", "had", "am", "any", "there", "here",
+    "tack", "hej", "snalla", "undrar", "fraga", "typ", "liksom", "ba", "eg", "alltsa", "sta", "star", "ga", "gar", "ta",
+    "tar", "ge", "ger", "komma", "kommer", "behover", "behova", "hander", "handa", "sker", "menas", "gors", "fungerar",
+    "funkar", "hjalpa", "hjalper", "hjalp",
+])
 
 # Snowball stemmer objects keep state between calls, so one shared object is a data race
 # between the event loop and the reload thread: each thread gets its own.

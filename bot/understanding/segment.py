@@ -81,8 +81,8 @@ class Segments:
 def split_sentences(text: str) -> list[str]:
     """Sentences, with run-on sentences split at their commas as well."""
     out: list[str] = []
-    for sentence in _SENTENCE_END.split(text):
-        sentence = sentence.strip()
+    for piece in _SENTENCE_END.split(text):
+        sentence = piece.strip()
         if not sentence:
             continue
         if len(sentence.split()) > _LONG_SENTENCE:

@@ -43,6 +43,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+def _map_cache() -> MapCache:
+    from bot.channels.telegram.handlers.maps import (
+        MapCache,  # not at import time: the handlers import this module's types
+    )
+    return MapCache()
+
+
 @dataclass
 class Services:
     """Everything a handler reaches through `context.application.services`."""
@@ -52,17 +59,10 @@ class Services:
     admin_ids: frozenset[int] = frozenset()
     review_days: int = DEFAULT_REVIEW_AGE_DAYS
     kb_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    maps: MapCache = field(default_factory=lambda: _map_cache())  # the process maps drawn so far
+    maps: MapCache = field(default_factory=_map_cache)  # the process maps drawn so far
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.admin_ids
-
-
-def _map_cache() -> MapCache:
-    from bot.channels.telegram.handlers.maps import (
-        MapCache,  # not at import time: the handlers import this module's types
-    )
-    return MapCache()
 
 
 class RehabApplication(Application):

@@ -18,10 +18,11 @@ from telegram.error import NetworkError, TimedOut
 from telegram.ext import (
     BaseUpdateProcessor,
 )
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 if TYPE_CHECKING:
-    pass
+    # The type of the timeouts in HTTPXRequest.do_request's signature; PTB does not export it.
+    from telegram._utils.types import ODVInput
 
 
 logger = logging.getLogger(__name__)
@@ -41,12 +42,22 @@ class RetryingRequest(HTTPXRequest):
         self.retries = retries
         self.backoff = backoff
 
-    async def do_request(self, url: str, method: str, request_data: Any = None,
-                         **timeouts: Any) -> tuple[int, bytes]:
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
             try:
-                code, payload = await super().do_request(url, method, request_data, **timeouts)
+                code, payload = await super().do_request(
+                    url, method, request_data, read_timeout=read_timeout, write_timeout=write_timeout,
+                    connect_timeout=connect_timeout, pool_timeout=pool_timeout)
             except (NetworkError, TimedOut) as exc:
                 if last:
                     raise

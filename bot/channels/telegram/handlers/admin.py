@@ -16,8 +16,9 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from telegram import Update
 
@@ -25,6 +26,7 @@ from bot.channels.telegram.handlers import views
 from bot.channels.telegram.handlers.common import (
     Context,
     get_prefs,
+    message_of,
     send,
     services,
     user_id,
@@ -38,7 +40,8 @@ MAX_UPLOAD_KB = 512
 BACKUP_DIR = ".backups"
 _FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\.ya?ml$")
 
-Handler = Callable[[Update, Context], Awaitable[None]]
+# A coroutine function, as CommandHandler wants (not any callable returning an awaitable).
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 
 def admin_only(action: str) -> Callable[[Handler], Handler]:
@@ -53,7 +56,7 @@ def admin_only(action: str) -> Callable[[Handler], Handler]:
             logger.warning("refused %s: not an admin", action)
             await services(context).store.audit(action, uid, "refused", "not an admin")
             prefs = await get_prefs(update, context)
-            await send(update.effective_message, views.say(prefs.lang, "not_admin"))
+            await send(message_of(update), views.say(prefs.lang, "not_admin"))
         return guarded
     return decorate
 
@@ -81,7 +84,7 @@ async def reload(update: Update, context: Context) -> None:
         if warnings:
             html += "\n\n" + views.render("problems", prefs.lang, intro=views.texts(prefs.lang)["warnings"],
                                           errors=warnings, warnings=[])
-    await send(update.effective_message, html)
+    await send(message_of(update), html)
 
 
 @admin_only("kbinfo")
@@ -97,7 +100,7 @@ async def kbinfo(update: Update, context: Context) -> None:
         loaded=kb.loaded_at.strftime("%Y-%m-%d %H:%M:%S UTC"), total=len(kb.entries),
         counts=sorted(kb.counts().items()), store=svc.store.description, days=svc.review_days, past=past)
     await svc.store.audit("kbinfo", user_id(update), "ok")
-    await send(update.effective_message, html)
+    await send(message_of(update), html)
 
 
 @admin_only("stats")
@@ -109,24 +112,25 @@ async def stats(update: Update, context: Context) -> None:
     if context.args and context.args[0].isdigit() and int(context.args[0]) > 0:
         days = min(int(context.args[0]), 3650)
     if not svc.store.available:
-        await send(update.effective_message, views.say(prefs.lang, "stats_nostore"))
+        await send(message_of(update), views.say(prefs.lang, "stats_nostore"))
         return
     report = await svc.store.stats_report(days)
     await svc.store.audit("stats", user_id(update), "ok" if report is not None else "error")
     if report is None:
-        await send(update.effective_message, views.say(prefs.lang, "stats_failed"))
+        await send(message_of(update), views.say(prefs.lang, "stats_failed"))
         return
-    await send(update.effective_message, views.render("pre", prefs.lang, text=report))
+    await send(message_of(update), views.render("pre", prefs.lang, text=report))
 
 
 async def document(update: Update, context: Context) -> None:
     """A file sent to the bot: an admin's .yaml replaces a knowledge file if the whole directory stays valid."""
-    doc = update.effective_message.document
+    doc = message_of(update).document
+    assert doc is not None, "registered with filters.Document.ALL"
     name = doc.file_name or ""
     if not name.lower().endswith((".yaml", ".yml")):
         prefs = await get_prefs(update, context)
         key = "upload_only_yaml" if services(context).is_admin(user_id(update)) else "unsupported"
-        await send(update.effective_message, views.say(prefs.lang, key))
+        await send(message_of(update), views.say(prefs.lang, key))
         return
     await _upload(update, context)
 
@@ -135,8 +139,9 @@ async def document(update: Update, context: Context) -> None:
 async def _upload(update: Update, context: Context) -> None:
     svc = services(context)
     prefs = await get_prefs(update, context)
-    message = update.effective_message
+    message = message_of(update)
     doc = message.document
+    assert doc is not None, "only `document` calls this, for a message with a document"
     name = Path(doc.file_name or "").name
     uid = user_id(update)
     if not _FILE_NAME.match(name):

@@ -5,13 +5,13 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.channels.telegram.handlers import views
-from bot.channels.telegram.handlers.common import Context, get_prefs, send, services
+from bot.channels.telegram.handlers.common import Context, get_prefs, message_of, send, services
 
 
 async def _list(update: Update, context: Context, list_code: str) -> None:
     prefs = await get_prefs(update, context)
     html, markup = views.list_page(services(context).rehabbot.kb, list_code, 0, prefs.lang)
-    await send(update.effective_message, html, markup)
+    await send(message_of(update), html, markup)
 
 
 async def actors(update: Update, context: Context) -> None:

@@ -7,7 +7,7 @@ matches no pattern, or names an entry that no longer exists, gets a short
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import Message, Update
 
 from bot.channels.telegram.handlers import callbacks as cb
 from bot.channels.telegram.handlers import views
@@ -15,6 +15,8 @@ from bot.channels.telegram.handlers.common import (
     Context,
     get_prefs,
     knows_log,
+    match_of,
+    query_of,
     send,
     services,
     set_prefs,
@@ -26,8 +28,8 @@ from bot.channels.telegram.handlers.common import (
 
 async def on_view(update: Update, context: Context) -> None:
     """`v:<id>:<sec>:<ctx>`: an entry, or a part of it, in the same message."""
-    query = update.callback_query
-    found = context.matches[0]
+    query = query_of(update)
+    found = match_of(context)
     svc = services(context)
     prefs = await get_prefs(update, context)
     entry = svc.rehabbot.kb.get(found["id"])
@@ -41,22 +43,23 @@ async def on_view(update: Update, context: Context) -> None:
 
 async def on_open(update: Update, context: Context) -> None:
     """`o:<id>`: a related entry in a new message, so the answer above stays."""
-    query = update.callback_query
+    query = query_of(update)
     svc = services(context)
     prefs = await get_prefs(update, context)
-    entry = svc.rehabbot.kb.get(context.matches[0]["id"])
-    if entry is None or query.message is None or not hasattr(query.message, "reply_text"):
+    entry = svc.rehabbot.kb.get(match_of(context)["id"])
+    message = query.message if isinstance(query.message, Message) else None  # not an InaccessibleMessage
+    if entry is None or message is None:
         await query.answer(views.texts(prefs.lang)["entry_gone"])
         return
     await query.answer()
     html, markup = views.entry_message(entry, svc.rehabbot.kb, prefs)
-    await send(query.message, html, markup)
+    await send(message, html, markup)
 
 
 async def on_page(update: Update, context: Context) -> None:
     """`p:<list>:<page>`: a page of /aktorer, /insatser or /vemgorvad."""
-    query = update.callback_query
-    found = context.matches[0]
+    query = query_of(update)
+    found = match_of(context)
     prefs = await get_prefs(update, context)
     await query.answer()
     html, markup = views.list_page(services(context).rehabbot.kb, found["list"], int(found["page"]), prefs.lang)
@@ -65,8 +68,8 @@ async def on_page(update: Update, context: Context) -> None:
 
 async def on_feedback(update: Update, context: Context) -> None:
     """`fb:<log>:<+|->`: 👍/👎 on an answer this chat was given."""
-    query = update.callback_query
-    found = context.matches[0]
+    query = query_of(update)
+    found = match_of(context)
     prefs = await get_prefs(update, context)
     T = views.texts(prefs.lang)
     log_id, uid = int(found["log"]), user_id(update)
@@ -79,7 +82,7 @@ async def on_feedback(update: Update, context: Context) -> None:
 
 async def on_none_of_these(update: Update, context: Context) -> None:
     """`n:<log>`: none of the suggestions fit → where to turn instead."""
-    query = update.callback_query
+    query = query_of(update)
     prefs = await get_prefs(update, context)
     await query.answer()
     await show(query, views.render("fallback", prefs.lang, mode=prefs.mode), None)
@@ -87,8 +90,8 @@ async def on_none_of_these(update: Update, context: Context) -> None:
 
 async def on_mode(update: Update, context: Context) -> None:
     """`m:<s|i>`: staff or individual; the message is redrawn with the choice marked."""
-    query = update.callback_query
-    prefs = await set_prefs(update, context, mode=cb.MODE_CODES[context.matches[0]["mode"]])
+    query = query_of(update)
+    prefs = await set_prefs(update, context, mode=cb.MODE_CODES[match_of(context)["mode"]])
     await query.answer()
     html, markup = views.settings(prefs, notice=take_privacy_notice(context, prefs))
     await show(query, html, markup)
@@ -96,18 +99,18 @@ async def on_mode(update: Update, context: Context) -> None:
 
 async def on_lang(update: Update, context: Context) -> None:
     """`l:<sv|en>`: the language; everything after this comes in it."""
-    query = update.callback_query
-    prefs = await set_prefs(update, context, lang=context.matches[0]["lang"])
+    query = query_of(update)
+    prefs = await set_prefs(update, context, lang=match_of(context)["lang"])
     await query.answer()
     html, markup = views.settings(prefs, notice=take_privacy_notice(context, prefs))
     await show(query, html, markup)
 
 
 async def on_noop(update: Update, context: Context) -> None:
-    await update.callback_query.answer()
+    await query_of(update).answer()
 
 
 async def on_unknown(update: Update, context: Context) -> None:
     """Anything else: an old button from an earlier version, or forged data."""
     prefs = await get_prefs(update, context)
-    await update.callback_query.answer(views.texts(prefs.lang)["stale"])
+    await query_of(update).answer(views.texts(prefs.lang)["stale"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,26 @@ RECENT_LOGS = 50  # log ids whose 👍/👎 buttons a chat may still press
 
 def services(context: Context) -> Services:
     return context.application.services  # type: ignore[attr-defined]
+
+
+def message_of(update: Update) -> Message:
+    """The message a command or message handler answers: their filter (`UpdateType.MESSAGE`) admits no other."""
+    message = update.effective_message
+    assert message is not None, "CommandHandler and MessageHandler only pass updates with a message"
+    return message
+
+
+def query_of(update: Update) -> CallbackQuery:
+    """The query of the button that was pressed."""
+    query = update.callback_query
+    assert query is not None, "CallbackQueryHandler only passes updates with a callback query"
+    return query
+
+
+def match_of(context: Context) -> re.Match[str]:
+    """The button's `callback_data` matched against its handler's pattern."""
+    assert context.matches, "CallbackQueryHandler(pattern=<regex>) sets context.matches"
+    return context.matches[0]
 
 
 def user_id(update: Update) -> int | None:

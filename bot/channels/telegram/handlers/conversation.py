@@ -16,6 +16,7 @@ from bot.channels.telegram.handlers import views
 from bot.channels.telegram.handlers.common import (
     Context,
     get_prefs,
+    message_of,
     remember_log,
     send,
     services,
@@ -43,10 +44,10 @@ async def start(update: Update, context: Context) -> None:
         entry = services(context).rehabbot.kb.get(context.args[0][2:])
         if entry is not None:
             html, markup = views.entry_message(entry, services(context).rehabbot.kb, prefs)
-            await send(update.effective_message, html, markup)
+            await send(message_of(update), html, markup)
             return
     html, markup = views.welcome(prefs)
-    await send(update.effective_message, html, markup)
+    await send(message_of(update), html, markup)
 
 
 async def mode(update: Update, context: Context) -> None:
@@ -69,13 +70,13 @@ async def _setting(update: Update, context: Context, words: dict[str, str], whic
         prefs = await set_prefs(update, context, **{which: value})
         html, markup = views.settings(prefs, notice=take_privacy_notice(context, prefs),
                                       modes=which == "mode", langs=which == "lang")
-    await send(update.effective_message, html, markup)
+    await send(message_of(update), html, markup)
 
 
 async def help_command(update: Update, context: Context) -> None:
     prefs = await get_prefs(update, context)
     admin = services(context).is_admin(user_id(update))
-    await send(update.effective_message,
+    await send(message_of(update),
                views.render("help", prefs.lang, bot=context.bot.username or "rehabbot", admin=admin))
 
 
@@ -86,12 +87,12 @@ async def about(update: Update, context: Context) -> None:
     kb = svc.rehabbot.kb
     html = views.render("about", prefs.lang, retention_days=svc.store.retention_days, version=kb.version,
                         entries=len(kb.entries), loaded=kb.loaded_at.strftime("%Y-%m-%d %H:%M UTC"))
-    await send(update.effective_message, html)
+    await send(message_of(update), html)
 
 
 async def question(update: Update, context: Context) -> None:
     """A question in a private chat (or one that mentions the bot in a group) → the core's answer."""
-    message = update.effective_message
+    message = message_of(update)
     text = _question_text(message, context.bot.username, context.bot.id)
     if text is None:  # a group message not addressed to us
         return

@@ -25,7 +25,7 @@ async def on_error(update: object, context: Context) -> None:
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     data = context.user_data or {}
-    lang = data.get("lang") if data.get("lang") in ("sv", "en") else "sv"
+    lang: str = data["lang"] if data.get("lang") in ("sv", "en") else "sv"
     if update.callback_query is not None:
         with contextlib.suppress(TelegramError):  # stop the button's spinner; it may be answered already
             await update.callback_query.answer()

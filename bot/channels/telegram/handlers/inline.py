@@ -27,6 +27,7 @@ DESCRIPTION_CHARS = 100
 async def inline_query(update: Update, context: Context) -> None:
     """The best matches as articles; choosing one posts the answer (Telegram HTML) in that chat."""
     query = update.inline_query
+    assert query is not None, "InlineQueryHandler only passes updates with an inline query"
     prefs = await get_prefs(update, context)
     T = views.texts(prefs.lang)
     ask_bot = InlineQueryResultsButton(text=T["btn_ask_bot"], start_parameter="inline")

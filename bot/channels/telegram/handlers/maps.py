@@ -24,7 +24,7 @@ from telegram.error import TelegramError
 
 from bot.channels.telegram.handlers import callbacks as cb
 from bot.channels.telegram.handlers import views
-from bot.channels.telegram.handlers.common import Context, get_prefs, send, services
+from bot.channels.telegram.handlers.common import Context, get_prefs, match_of, message_of, query_of, send, services
 from bot.channels.telegram.handlers.views import Markup, Prefs
 from bot.kb.model import KnowledgeBase
 from bot.text.normalize import fold
@@ -180,7 +180,7 @@ async def command(update: Update, context: Context) -> None:
     """/karta [actor or pathway]: the whole map with an actor to choose, or one actor's or pathway's part."""
     prefs = await get_prefs(update, context)
     kb = services(context).rehabbot.kb
-    message = update.effective_message
+    message = message_of(update)
     arg = " ".join(context.args or []).strip()
     if not arg:
         caption = f"{views.say(prefs.lang, 'map_caption')}\n\n{views.say(prefs.lang, 'map_choose')}"
@@ -195,10 +195,10 @@ async def command(update: Update, context: Context) -> None:
 
 async def on_map(update: Update, context: Context) -> None:
     """`k:<a|p>:<id>`: the map with that actor or pathway marked, as a new photo."""
-    query = update.callback_query
+    query = query_of(update)
     prefs = await get_prefs(update, context)
     kb = services(context).rehabbot.kb
-    found = context.matches[0]
+    found = match_of(context)
     entry = kb.get(found["id"])
     exists = kb.pathway(found["id"]) is not None if found["kind"] == "p" else (
         entry is not None and entry.kind == "actor")

@@ -21,6 +21,9 @@ from bot.channels.telegram.handlers import maps, views
 from bot.channels.telegram.handlers.common import (
     Context,
     get_prefs,
+    match_of,
+    message_of,
+    query_of,
     send,
     services,
     show,
@@ -38,11 +41,11 @@ async def command(update: Update, context: Context) -> None:
         pathway = kb.find_pathway(arg, prefs.mode)
         if pathway is not None:
             html, markup = views.walk_message(Walk.start(pathway), kb, prefs)
-            await send(update.effective_message, html, markup)
+            await send(message_of(update), html, markup)
             return
         notice = views.say(prefs.lang, "pathway_unknown")
     html, markup = views.pathway_list(kb, prefs, notice)
-    await send(update.effective_message, html, markup)
+    await send(message_of(update), html, markup)
 
 
 def _walk(context: Context, found: re.Match[str]) -> Walk | None:
@@ -55,9 +58,9 @@ def _walk(context: Context, found: re.Match[str]) -> Walk | None:
 
 async def on_walk(update: Update, context: Context) -> None:
     """`g:…`: a step of a walk (an option, back, start over), in the same message."""
-    query = update.callback_query
+    query = query_of(update)
     prefs = await get_prefs(update, context)
-    walk = _walk(context, context.matches[0])
+    walk = _walk(context, match_of(context))
     if walk is None:
         await query.answer(views.texts(prefs.lang)["walk_changed"])
         return
@@ -68,10 +71,10 @@ async def on_walk(update: Update, context: Context) -> None:
 
 async def on_walk_new(update: Update, context: Context) -> None:
     """`gn:<pathway>`: the pathway offered under an answer, started in a new message."""
-    query = update.callback_query
+    query = query_of(update)
     prefs = await get_prefs(update, context)
     kb = services(context).rehabbot.kb
-    pathway = kb.pathway(context.matches[0]["id"])
+    pathway = kb.pathway(match_of(context)["id"])
     message = query.message if isinstance(query.message, Message) else None
     if pathway is None or message is None:
         await query.answer(views.texts(prefs.lang)["walk_changed"])
@@ -83,7 +86,7 @@ async def on_walk_new(update: Update, context: Context) -> None:
 
 async def on_list(update: Update, context: Context) -> None:
     """`gl`: back from the first question to the list of pathways."""
-    query = update.callback_query
+    query = query_of(update)
     prefs = await get_prefs(update, context)
     await query.answer()
     html, markup = views.pathway_list(services(context).rehabbot.kb, prefs)
@@ -92,7 +95,7 @@ async def on_list(update: Update, context: Context) -> None:
 
 async def on_cancel(update: Update, context: Context) -> None:
     """`gx`: the walk is cancelled; the message says so and loses its buttons."""
-    query = update.callback_query
+    query = query_of(update)
     prefs = await get_prefs(update, context)
     await query.answer()
     await show(query, views.say(prefs.lang, "walk_cancelled"), None)
@@ -100,9 +103,9 @@ async def on_cancel(update: Update, context: Context) -> None:
 
 async def on_plan(update: Update, context: Context) -> None:
     """`gs:…`: the plan as one message to forward; `gm:…`: the plan on the process map."""
-    query = update.callback_query
+    query = query_of(update)
     prefs = await get_prefs(update, context)
-    found = context.matches[0]
+    found = match_of(context)
     walk = _walk(context, found)
     message = query.message if isinstance(query.message, Message) else None
     if walk is None or not walk.finished or message is None:
