@@ -86,3 +86,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "graphviz" in item.keywords:
             item.add_marker(skip)
+
+
+def what_the_person_reads(bot: Rehabbot, question: str, mode: str, lang: str = "sv") -> str:
+    """The answer a person reads: the reply itself, or, when the bot offers choices, the entry
+    of the first choice (one tap away). Fails when the bot neither answers nor suggests."""
+    from bot.answers import render_entry
+    reply = bot.ask(question, mode, lang)
+    assert reply.status in ("answer", "suggest"), (question, reply.status)
+    if reply.status == "suggest":
+        return render_entry(reply.match.suggestions[0], bot.kb, mode, lang)
+    return reply.text

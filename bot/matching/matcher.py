@@ -219,11 +219,21 @@ class Matcher:
             feats.update(semantic_features(ranked, similarity, self._positions))
             model = self.semantic_decision or model
         status, decision = self._decide(ranked, feats, model)
+        # Word for word a title or example question of the best entry (unique across the
+        # knowledge base, `kb check` sees to that): what it answers is known, not guessed.
+        exact = ranked[0].entry.id if self._asked_as_written(ranked[0], analysis) else None
         if similarity is not None:  # the order: which entry is answered or offered
             ranked = rerank(ranked, similarity, self._positions, t.semantic_weight)
+        if exact is not None:
+            status = ANSWER
+            ranked.sort(key=lambda c: c.entry.id != exact)  # stable: the rest keep their order
         shown = tuple(ranked[: t.shown])
         offered = tuple(c.entry for c in ranked[: t.suggestions] if c.score > 0) if status == SUGGEST else ()
         return Match(status, question, shown, offered, analysis, feats, decision)
+
+    def _asked_as_written(self, best: Candidate, analysis: Analysis) -> bool:
+        return bool(analysis.plain) and any(
+            phrase.plain == analysis.plain for phrase in self.index.phrase_texts[self._positions[best.entry.id]])
 
     def _knows(self, analysis: Analysis) -> bool:
         """Whether the question (not its context) has a content word the knowledge base uses."""

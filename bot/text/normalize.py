@@ -39,7 +39,7 @@ STOPWORDS = frozenset([
     "by", "at", "as", "not", "no", "about", "into", "get", "got", "have", "has", "had", "am", "any", "there", "here",
     "tack", "hej", "snalla", "undrar", "fraga", "typ", "liksom", "ba", "eg", "alltsa", "sta", "star", "ga", "gar", "ta",
     "tar", "ge", "ger", "komma", "kommer", "behover", "behova", "hander", "handa", "sker", "menas", "gors", "fungerar",
-    "funkar", "hjalpa", "hjalper", "hjalp",
+    "funkar", "hjalpa", "hjalper", "hjalp", "forran", "innan", "annu", "redan",
 ])
 
 # Snowball stemmer objects keep state between calls, so one shared object is a data race
