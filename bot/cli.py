@@ -141,9 +141,14 @@ def cmd_map(args: argparse.Namespace) -> int:
     import graphviz
 
     from bot.map.graph import MapError, render_map
+    from bot.map.targets import find_target
     bot = _load(args)
+    actor = args.actor
+    if actor is not None:  # "fk", "soc", "Försäkringskassan": as /karta understands them
+        found = find_target(bot.kb, actor)
+        actor = found[1] if found is not None and found[0] == "a" else actor
     try:
-        out = render_map(bot.kb, args.out, args.actor, args.pathway, args.plan, args.lang)
+        out = render_map(bot.kb, args.out, actor, args.pathway, args.plan, args.lang)
     except MapError as exc:
         print(f"rehabbot map: {exc}", file=sys.stderr)
         return 2

@@ -94,3 +94,12 @@ def test_the_map_command_writes_the_file(small_kb_dir, tmp_path):
     assert_sendable_photo(out)
     bad = run_cli("map", "--kb", str(small_kb_dir), "--out", str(tmp_path / "karta.gif"))
     assert bad.returncode == 2 and ".png eller .svg" in bad.stderr
+
+
+def test_the_map_command_knows_an_actor_by_its_abbreviation_as_karta_does(tmp_path):
+    by_id = run_cli("map", "--actor", "forsakringskassan", "--out", str(tmp_path / "id.svg"))
+    by_abbreviation = run_cli("map", "--actor", "FK", "--out", str(tmp_path / "fk.svg"))
+    assert by_id.returncode == by_abbreviation.returncode == 0, by_abbreviation.stderr
+    assert (tmp_path / "id.svg").read_bytes() == (tmp_path / "fk.svg").read_bytes()
+    unknown = run_cli("map", "--actor", "nobody", "--out", str(tmp_path / "x.svg"))
+    assert unknown.returncode == 2 and "okänd aktör: nobody" in unknown.stderr

@@ -18,9 +18,10 @@ from test_telegram_views import all_callback_data, assert_sendable
 
 from bot.channels.telegram.handlers import callbacks as cb
 from bot.channels.telegram.handlers import views
-from bot.channels.telegram.handlers.maps import MapCache, find_target
+from bot.channels.telegram.handlers.maps import MapCache
 from bot.channels.telegram.handlers.views import Prefs, split_html
 from bot.kb.pathways import Pathway
+from bot.map.targets import find_target
 from bot.pathways.walk import Walk, shape_key
 from bot.service import Rehabbot
 from bot.settings import LANGS, MODES

@@ -16,7 +16,6 @@ import logging
 import struct
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
 
 from telegram import InlineKeyboardButton, Message, Update
 from telegram.constants import ChatAction
@@ -27,7 +26,7 @@ from bot.channels.telegram.handlers import views
 from bot.channels.telegram.handlers.common import Context, get_prefs, match_of, message_of, query_of, send, services
 from bot.channels.telegram.handlers.views import Markup, Prefs
 from bot.kb.model import KnowledgeBase
-from bot.text.normalize import fold
+from bot.map.targets import find_target, short_name
 
 logger = logging.getLogger(__name__)
 
@@ -128,47 +127,6 @@ async def send_map(context: Context, message: Message, prefs: Prefs, caption: st
 
 
 # -- /karta ---------------------------------------------------------------------
-
-def short_name(title: str) -> str:
-    """"Socialtjänsten – ekonomiskt bistånd (försörjningsstöd)" → "Socialtjänsten"."""
-    return title.split(" (", maxsplit=1)[0].split(" – ", maxsplit=1)[0].strip()
-
-
-def _actor_names(entry: Any) -> set[str]:
-    names = {entry.id, entry.title_in("sv"), entry.title_in("en")}
-    names |= {short_name(n) for n in list(names)}
-    for title in (entry.title_in("sv"), entry.title_in("en")):  # "Försäkringskassan (FK)" → "FK"
-        if "(" in title and title.endswith(")"):
-            names.add(title[title.rindex("(") + 1:-1])
-    return {fold(n) for n in names if n}
-
-
-def find_target(kb: KnowledgeBase, text: str) -> tuple[str, str] | None:
-    """What `/karta <text>` names: ("a", actor id) or ("p", pathway id), or None.
-
-    An actor by id, name, short name or abbreviation ("FK"), or by a glossary
-    form of its name ("soc", "vården"); a pathway by id or title; then a
-    name that starts with `text`, when only one does.
-    """
-    wanted = fold(" ".join(text.split()))
-    actors = [(a.id, _actor_names(a)) for a in kb.of_kind("actor")]
-    for actor_id, names in actors:
-        if wanted in names:
-            return "a", actor_id
-    for pathway in kb.pathways:
-        if wanted in {pathway.id, fold(pathway.title), fold(pathway.title_en or "")}:
-            return "p", pathway.id
-    for term in kb.glossary:
-        if wanted in {fold(form) for form in term.forms}:
-            found = next((actor_id for actor_id, names in actors if fold(term.term) in names), None)
-            if found:
-                return "a", found
-    starting = [("a", actor_id) for actor_id, names in actors if any(n.startswith(wanted) for n in names)]
-    starting += [("p", p.id) for p in kb.pathways if p.id.startswith(wanted) or fold(p.title).startswith(wanted)]
-    if len(wanted) >= 3 and len(starting) == 1:
-        return starting[0]
-    return None
-
 
 def actor_keyboard(kb: KnowledgeBase, lang: str) -> Markup:
     buttons = [views.button(short_name(a.title_in(lang)), cb.map_of("a", a.id)) for a in kb.of_kind("actor")]
