@@ -77,8 +77,9 @@ async def test_lage_and_sprak_take_an_argument_like_the_console(api, shipped_bot
         assert changed.button_texts == ["Jag arbetar med målgruppen", "✓ Jag vill ha stöd för egen del"]
         english = await api.reply_to(USER, "/sprak en")
         assert "Language: English" in english.text and english.button_texts == ["svenska", "✓ English"]
-        menu = await api.reply_to(USER, "/lage")
-        assert "Choose a mode" in menu.text
+        menu = await api.reply_to(USER, "/lage")  # no value: the current one and the choices
+        assert "Choose a mode" in menu.text and "Mode: support for myself" in menu.text
+        assert menu.button_texts == ["I work with the target group", "✓ I want support for myself"]
         answer = await api.reply_to(USER, SIP)
     assert answer.text == html(shipped_bot, SIP, "individual", "en")
 
