@@ -204,3 +204,13 @@ def test_console_mode_and_lang_without_a_value_show_the_current_one_and_the_choi
     assert "Läge nu: individual. Välj med /mode staff (yrkesperson) eller /mode individual" in out
     assert "Språk nu: sv. Välj med /lang sv (svenska) eller /lang en (English)." in out
     assert out.count("Läge nu: individual") == 2 and "Okänt kommando" not in out
+
+
+def test_every_folder_of_code_is_a_package_the_wheel_includes():
+    # setup.py finds the packages: a folder of modules without __init__.py would silently miss
+    # the installed bot (as bot/decision once did, caught only by a fresh install).
+    from setuptools import find_packages
+    root = Path(__file__).parent.parent
+    found = set(find_packages(where=str(root), include=["bot", "bot.*"]))
+    folders = {str(p.parent.relative_to(root)).replace("/", ".") for p in (root / "bot").rglob("*.py")}
+    assert folders <= found, folders - found
