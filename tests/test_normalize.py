@@ -28,3 +28,25 @@ def test_question_words_are_stopwords_but_content_is_not():
 
 def test_plain_is_a_canonical_phrase_form():
     assert plain("  Vem kallar till SIP?! ") == plain("vem KALLAR till sip") == "vem kallar till sip"
+
+
+def test_stemming_from_many_threads_gives_each_word_its_own_stem():
+    # Snowball stemmer objects keep state between calls: shared by the event loop, the reload
+    # thread and the semantic build, one object gave wrong stems (another thread's word) and
+    # IndexErrors. Each thread has its own; the cache is bypassed to stem for real.
+    import random
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.text.normalize import stem
+    uncached = stem.__wrapped__
+    rng = random.Random(7)
+    words = ["".join(rng.choice("abcdefghijklmnoprstuvy") for _ in range(rng.randint(4, 14))) + suffix
+             for suffix in ("arna", "erna", "ande", "heten", "ning", "ade", "or", "") for _ in range(5000)]
+    expected = [uncached(w) for w in words]
+
+    def run(part: int) -> list[str]:
+        return [uncached(w) for w in words[part::4]]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(run, range(4)))
+    for part, got in enumerate(results):
+        assert got == expected[part::4]

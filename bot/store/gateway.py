@@ -84,10 +84,7 @@ class StoreGateway:
 
     def persistence(self) -> BasePersistence | None:
         """PTB persistence in the same database (user and chat data survive a restart)."""
-        try:
-            from bot.store.persistence import StorePersistence
-        except ImportError:
-            return None
+        from bot.store.persistence import StorePersistence  # imports PTB: only the Telegram channel asks
         return StorePersistence(self.store)
 
     def close(self) -> None:

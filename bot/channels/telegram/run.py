@@ -14,6 +14,7 @@ from telegram.error import InvalidToken, TelegramError
 from bot.channels.telegram.app import build_application
 from bot.settings import Settings
 from bot.store.gateway import open_gateway
+from bot.store.logging_filter import install as install_redaction
 
 if TYPE_CHECKING:
     from bot.service import Rehabbot
@@ -36,11 +37,7 @@ def _configure_logging() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request, token in the URL
     for handler in logging.getLogger().handlers:
         handler.addFilter(_without_retry_traceback)
-    try:
-        from bot.store.logging_filter import install
-        install()  # personal data is redacted from every log line
-    except ImportError:
-        pass
+    install_redaction()  # personal data is redacted from every log line
 
 
 def run(args: Any, rehabbot: Rehabbot) -> int:

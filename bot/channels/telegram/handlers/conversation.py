@@ -26,6 +26,7 @@ from bot.channels.telegram.handlers.common import (
 )
 from bot.matching import SUGGEST
 from bot.service import Conversation
+from bot.text.redact import redact
 from bot.understanding import guess_mode
 
 logger = logging.getLogger(__name__)
@@ -141,10 +142,6 @@ async def answer(update: Update, context: Context, message: Message, text: str, 
 
 def _personal_data(text: str) -> frozenset[str]:
     """What kinds of personal data the store's redaction would remove from `text`."""
-    try:
-        from bot.text.redact import redact
-    except ImportError:
-        return frozenset()
     return frozenset(redact(text).kinds)
 
 

@@ -53,12 +53,9 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 def render_png(kb: KnowledgeBase, actor: str | None, pathway: str | None, plan: str | None, lang: str) -> bytes:
     """The map as a PNG within Telegram's photo limits (blocking: run it in a thread)."""
-    try:
-        import graphviz
+    import graphviz  # not at import time: only a map needs it
 
-        from bot.map.graph import DPI, render_bytes
-    except ImportError as exc:
-        raise MapUnavailable(str(exc)) from exc
+    from bot.map.graph import DPI, render_bytes
     try:
         data = render_bytes(kb, "png", actor, pathway, plan, lang)
         width, height = png_size(data)
