@@ -156,3 +156,21 @@ def test_replace_file_never_touches_disk_when_invalid(kb_copy: Path):
     assert any(e.startswith(f"{kb_copy / 'insatser.yaml'}:1: ") for e in outcome.errors)
     assert all(e.startswith(str(kb_copy)) for e in outcome.errors)  # named as the admin knows them
     assert {p.name: p.read_bytes() for p in kb_copy.iterdir()} == snapshot
+
+
+async def test_an_upload_with_thousands_of_errors_gets_one_screenful_and_a_count(api, kb_copy, store):
+    # 2,000 invalid entries once came back as 700 messages; an alias bomb never gets parsed.
+    bot = Rehabbot(kb_copy)
+    many = "".join(f"- id: bad_{i}\n  titel: x\n  answer: y\n" for i in range(2000))
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+    async with polling(build(api, bot, store, admin_ids={ADMIN})):
+        start = len(api.sent(ADMIN))
+        api.send_document(ADMIN, "many.yaml", many.encode())
+        refused = await api.next_sent(ADMIN, start)
+        api.send_document(ADMIN, "bomb.yaml", bomb.encode())
+        bombed = await api.next_sent(ADMIN, start + 1)  # one chat's replies come in order
+    assert len(api.sent(ADMIN)) == start + 2  # one message each, however many the errors
+    assert len(re.findall(r"many\.yaml:\d+: ", refused.text)) == 15
+    assert "… och 1985 till (rehabbot kb check visar alla)." in refused.text
+    assert "ankare och alias" in bombed.text and "bomb.yaml:1: " in bombed.text
+    assert not (kb_copy / "many.yaml").exists() and not (kb_copy / "bomb.yaml").exists()

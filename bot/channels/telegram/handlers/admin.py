@@ -37,6 +37,7 @@ from bot.kb.problems import Problem, display_path
 logger = logging.getLogger(__name__)
 
 MAX_UPLOAD_KB = 512
+MAX_PROBLEMS_SHOWN = 15  # a screenful in one message; a file with 12,000 errors once sent 714
 BACKUP_DIR = ".backups"
 _FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\.ya?ml$")
 
@@ -61,6 +62,11 @@ def admin_only(action: str) -> Callable[[Handler], Handler]:
     return decorate
 
 
+def _problems(lang: str, intro: str, errors: list[str], warnings: list[str]) -> str:
+    """Problems as one message: a screenful of each kind, and how many more."""
+    return views.render("problems", lang, shown=MAX_PROBLEMS_SHOWN, intro=intro, errors=errors, warnings=warnings)
+
+
 def _split(problems: list[Problem]) -> tuple[list[str], list[str]]:
     return [str(p) for p in problems if not p.warning], [str(p) for p in problems if p.warning]
 
@@ -75,14 +81,14 @@ async def reload(update: Update, context: Context) -> None:
     errors, warnings = _split(problems)
     if errors:
         await svc.store.audit("reload", user_id(update), "error", f"{len(errors)} fel")
-        html = views.render("problems", prefs.lang, intro=views.texts(prefs.lang)["reload_failed"],
+        html = _problems(prefs.lang, intro=views.texts(prefs.lang)["reload_failed"],
                             errors=errors, warnings=warnings)
     else:
         kb = svc.rehabbot.kb
         await svc.store.audit("reload", user_id(update), "ok", f"version {kb.version}")
         html = views.say(prefs.lang, "reload_ok", entries=len(kb.entries), version=kb.version)
         if warnings:
-            html += "\n\n" + views.render("problems", prefs.lang, intro=views.texts(prefs.lang)["warnings"],
+            html += "\n\n" + _problems(prefs.lang, intro=views.texts(prefs.lang)["warnings"],
                                           errors=warnings, warnings=[])
     await send(message_of(update), html)
 
@@ -165,7 +171,7 @@ async def _upload(update: Update, context: Context) -> None:
     T = views.texts(prefs.lang)
     if outcome.errors:
         await svc.store.audit("upload", uid, "invalid", f"{name}: {len(outcome.errors)} fel")
-        html = views.render("problems", prefs.lang, intro=T["upload_invalid"].format(name=name),
+        html = _problems(prefs.lang, intro=T["upload_invalid"].format(name=name),
                             errors=outcome.errors, warnings=outcome.warnings)
     elif outcome.failure:
         await svc.store.audit("upload", uid, "error", f"{name}: {outcome.failure}")
@@ -177,7 +183,7 @@ async def _upload(update: Update, context: Context) -> None:
         html += "\n" + (views.say(prefs.lang, "upload_backup", backup=outcome.backup) if outcome.backup
                         else views.say(prefs.lang, "upload_new", name=name))
         if outcome.warnings:
-            html += "\n\n" + views.render("problems", prefs.lang, intro=T["warnings"], errors=outcome.warnings,
+            html += "\n\n" + _problems(prefs.lang, intro=T["warnings"], errors=outcome.warnings,
                                           warnings=[])
     await send(message, html)
 
