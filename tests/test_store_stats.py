@@ -241,7 +241,7 @@ def test_cli_reports_an_unreachable_database_in_one_line(tmp_path) -> None:
 def test_add_commands_plugs_into_another_parser() -> None:
     import argparse
 
-    from bot.store.cli import add_commands, cmd_export, cmd_privacy, cmd_stats
+    from bot.cli_store import add_commands, cmd_export, cmd_privacy, cmd_stats
 
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--kb", default=argparse.SUPPRESS)
