@@ -71,7 +71,7 @@ def _warnings(entries: list[Entry], origins: dict[str, tuple[str, int]], max_age
                                              f"(äldre än {max_age_days} dagar)", warning=True))
         text = entry.answer.individual
         if entry.audience != "staff" and text and (score := lix(text)) > INDIVIDUAL_MAX:
-            found.append(Problem(path, line, f"posten '{entry.id}': svaret till individen har LIX {score:.0f} "
+            found.append(Problem(path, line, f"posten '{entry.id}': svaret till individen har LIX {score:.1f} "
                                              f"(högst {INDIVIDUAL_MAX}): kortare meningar och vardagliga ord",
                                  warning=True))
     return found
