@@ -25,11 +25,11 @@ from telegram.ext import (
     BaseRateLimiter,
     Defaults,
 )
-from telegram.request import HTTPXRequest
 
 from bot.channels.telegram.transport import (
     PerChatUpdateProcessor,
     RetryingRequest,
+    UpdatesRequest,
     file_url_for,
 )
 from bot.settings import DEFAULT_REVIEW_AGE_DAYS, DEFAULT_TELEGRAM_BASE_URL
@@ -114,7 +114,7 @@ def build_application(
                                  backoff=backoff, connect_timeout=connect_timeout, read_timeout=read_timeout,
                                  write_timeout=read_timeout, pool_timeout=read_timeout))
         # getUpdates is retried by PTB's own polling loop; its read timeout covers the long poll.
-        .get_updates_request(HTTPXRequest(connection_pool_size=2, connect_timeout=connect_timeout,
+        .get_updates_request(UpdatesRequest(connection_pool_size=2, connect_timeout=connect_timeout,
                                           read_timeout=read_timeout))
         .rate_limiter(rate_limiter or AIORateLimiter(max_retries=3))
         .concurrent_updates(PerChatUpdateProcessor(max_concurrent_updates))

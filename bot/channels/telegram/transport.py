@@ -2,6 +2,9 @@
 
 * `RetryingRequest` retries 5xx answers and dropped connections (PTB's
   `AIORateLimiter` handles Telegram's flood limits and `RetryAfter`).
+* `UpdatesRequest` fetches updates so that one PTB cannot read costs only that
+  update: it reaches the bot as an empty update (logged with its id), the
+  offset moves past it, and the others are answered.
 * `PerChatUpdateProcessor` processes updates concurrently but in order within
   each chat.
 """
@@ -9,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
@@ -74,6 +78,55 @@ class RetryingRequest(HTTPXRequest):
 
 def _method(url: str) -> str:
     return url.rsplit("/", 1)[-1]
+
+
+class UpdatesRequest(HTTPXRequest):
+    """The request for getUpdates, with every update PTB cannot read replaced by its bare id.
+
+    PTB parses the whole batch at once; one update it cannot read (a poll from a newer Bot API
+    without a field PTB requires, once) failed the batch, the offset never moved past it, and
+    polling fetched the same batch again and again: no answer to anyone, gigabytes of log.
+    """
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        code, payload = await super().do_request(
+            url, method, request_data, read_timeout=read_timeout, write_timeout=write_timeout,
+            connect_timeout=connect_timeout, pool_timeout=pool_timeout)
+        if code == 200 and _method(url) == "getUpdates":
+            payload = readable_updates(payload)
+        return code, payload
+
+
+def readable_updates(payload: bytes) -> bytes:
+    """A getUpdates answer in which every update PTB cannot read is `{"update_id": …}`."""
+    try:
+        answer = json.loads(payload)
+        updates = answer["result"]
+    except (ValueError, KeyError, TypeError):
+        return payload  # not a normal answer: PTB reports it as it is
+    changed = False
+    for index, raw in enumerate(updates if isinstance(updates, list) else []):
+        try:
+            Update.de_json(raw, None)
+        except Exception as exc:  # noqa: BLE001 - whatever PTB cannot read, it cannot answer either
+            update_id = raw.get("update_id") if isinstance(raw, dict) else None
+            if not isinstance(update_id, int):
+                continue  # without an id it cannot be skipped; PTB reports the batch
+            kinds = sorted(k for k in raw if k != "update_id")
+            logger.warning("update %d (%s) skipped: python-telegram-bot cannot read it (%s: %s)",
+                           update_id, ", ".join(kinds) or "empty", type(exc).__name__, exc)
+            updates[index] = {"update_id": update_id}
+            changed = True
+    return json.dumps(answer).encode() if changed else payload
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
