@@ -7,6 +7,8 @@ bot makes: text, buttons, `parse_mode`.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from fake_bot_api import BOT_USERNAME, build, polling
 
@@ -288,3 +290,34 @@ async def test_feedback_thanks_in_the_users_language(api, shipped_bot, store, la
         answer = await api.reply_to(USER, SIP)
         thanks = await api.after("answerCallbackQuery", lambda: api.press(USER, answer.data_of("👎"), answer))
     assert thanks.params["text"] == expected
+
+
+async def test_an_answer_does_not_wait_for_a_locked_database(api, shipped_bot, tmp_path, caplog):
+    # Another process holds the SQLite file's write lock: every answer once waited the 30 s
+    # busy timeout. Now it goes out without the 👍/👎 buttons, and the question is logged once
+    # the lock is released.
+    import sqlite3
+
+    from bot.store import open_store
+    from bot.store.gateway import StoreGateway
+    path = tmp_path / "locked.sqlite"
+    gateway = StoreGateway(open_store(f"sqlite:///{path}"))
+    gateway.answer_wait_s = 0.2
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        async with polling(build(api, shipped_bot, gateway)):
+            await api.reply_to(USER, "/start")
+            answer = await api.reply_to(USER, SIP)
+            assert answer.text == html(shipped_bot, SIP)
+            assert "👍" not in answer.button_texts  # no log row to give feedback on (yet)
+            other.execute("ROLLBACK")
+            for _ in range(200):  # the write behind the answer finishes once the lock is gone
+                if gateway.store.stats(1).questions:
+                    break
+                await asyncio.sleep(0.05)
+        assert gateway.store.stats(1).questions == 1
+    finally:
+        other.close()
+        gateway.close()
+    assert "the answer did not wait for it" in caplog.text

@@ -30,14 +30,21 @@ class StoreGateway:
     """
 
     available = True
+    # How long an answer waits for the store on its way out (the log row id for 👍/👎, the saved
+    # settings). A locked SQLite file or an unreachable PostgreSQL once held every answer for
+    # the 30 s busy timeout; now the answer goes without, and the write finishes behind it.
+    answer_wait_s = 1.0
 
     def __init__(self, store: Any):
         self.store = store
 
     async def _call(self, what: str, fn: Callable[..., Any], *args: Any, default: Any = None,
-                    **kwargs: Any) -> Any:
+                    wait: float | None = None, **kwargs: Any) -> Any:
         try:
-            return await asyncio.to_thread(fn, *args, **kwargs)
+            return await asyncio.wait_for(asyncio.to_thread(fn, *args, **kwargs), wait)
+        except TimeoutError:
+            logger.warning("store: %s took longer than %.1f s; the answer did not wait for it", what, wait)
+            return default
         except Exception:  # the store must never take an answer down
             logger.exception("store: %s failed", what)
             return default
@@ -49,7 +56,7 @@ class StoreGateway:
         return await self._call(
             "log_question", self.store.log_question, channel=channel, mode=mode, lang=lang,
             question=question, entry_id=entry_id, status=status, confidence=confidence,
-            elapsed_ms=elapsed_ms, user_id=user_id)
+            elapsed_ms=elapsed_ms, user_id=user_id, wait=self.answer_wait_s)
 
     async def add_feedback(self, log_id: int, user_id: int, value: int) -> bool:
         return bool(await self._call("add_feedback", self.store.add_feedback, log_id, user_id, value,
@@ -57,7 +64,7 @@ class StoreGateway:
 
     async def get_settings(self, user_id: int) -> dict[str, str] | None:
         """The saved settings, {} when there are none, None when the store failed."""
-        return await self._call("get_settings", self.store.get_settings, user_id)
+        return await self._call("get_settings", self.store.get_settings, user_id, wait=self.answer_wait_s)
 
     async def set_settings(self, user_id: int, mode: str | None = None, lang: str | None = None) -> bool:
         done = await self._call("set_settings", self.store.set_settings, user_id, mode=mode, lang=lang,
