@@ -88,7 +88,7 @@ def _whole_number(env: Mapping[str, str], name: str, default: int, unit: str) ->
     raw = env.get(name, "")
     if not raw:
         return default
-    if not raw.isdigit() or int(raw) < 1:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         raise SettingsError(f"{name}={raw!r}: ska vara ett heltal ≥ 1 ({unit}); utan värde gäller {default}")
     return int(raw)
 
@@ -111,7 +111,7 @@ def _url(env: Mapping[str, str], name: str) -> str | None:
 
 def _user_ids(env: Mapping[str, str], name: str) -> frozenset[int]:
     parts = [p.strip() for p in env.get(name, "").split(",") if p.strip()]
-    bad = [p for p in parts if not p.isdigit()]
+    bad = [p for p in parts if not (p.isascii() and p.isdigit())]
     if bad:
         raise SettingsError(f"{name}: {bad[0]!r} är inget Telegram-användar-id; ange heltal åtskilda med komma")
     return frozenset(int(p) for p in parts)

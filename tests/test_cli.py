@@ -214,3 +214,12 @@ def test_every_folder_of_code_is_a_package_the_wheel_includes():
     found = set(find_packages(where=str(root), include=["bot", "bot.*"]))
     folders = {str(p.parent.relative_to(root)).replace("/", ".") for p in (root / "bot").rglob("*.py")}
     assert folders <= found, folders - found
+
+
+def test_a_superscript_or_circled_digit_is_not_a_number_choice():
+    # "²".isdigit() is True but int("²") raises: such a "number" is text, never a crash.
+    out = run_cli("chat", "--no-log", input="vem kallar till sip\n²\n①\n/guide ²\n/quit\n")
+    assert out.returncode == 0 and "Traceback" not in out.stderr
+    from bot.settings import Settings, SettingsError
+    with pytest.raises(SettingsError):
+        Settings.from_env({"REHABBOT_RETENTION_DAYS": "²"})

@@ -321,3 +321,12 @@ async def test_an_answer_does_not_wait_for_a_locked_database(api, shipped_bot, t
         other.close()
         gateway.close()
     assert "the answer did not wait for it" in caplog.text
+
+
+async def test_superscript_and_circled_digits_get_an_answer_not_a_crash(api, shipped_bot, store, caplog):
+    async with polling(build(api, shipped_bot, store)):
+        await api.reply_to(USER, "vem ska jag ringa")  # suggestions are offered: a number picks one
+        for text in ("²", "①", "/vagledning ²"):
+            reply = await api.reply_to(USER, text)
+            assert reply.text, text
+    assert "ValueError" not in caplog.text and "Traceback" not in caplog.text

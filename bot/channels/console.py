@@ -15,6 +15,7 @@ from bot.channels.guide import GuideSession, pick_pathway
 from bot.matching import SUGGEST
 from bot.service import Conversation, Rehabbot, Reply
 from bot.settings import LANGS, MODES
+from bot.text.normalize import as_number
 from bot.understanding import guess_mode
 
 HELP = {
@@ -105,8 +106,8 @@ class Console:
             return True
         if line.startswith("/"):
             return self._command(line)
-        if line.isdigit() and self.offered and 1 <= int(line) <= len(self.offered):
-            entry = self.bot.kb.get(self.offered[int(line) - 1])
+        if (number := as_number(line)) is not None and self.offered and 1 <= number <= len(self.offered):
+            entry = self.bot.kb.get(self.offered[number - 1])
             self.offered = []
             if entry:
                 self.conversation = Conversation(entry.id)

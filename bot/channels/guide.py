@@ -8,6 +8,7 @@ from bot.answers.pathways import render_pathway_list, render_walk
 from bot.answers.render import labels
 from bot.pathways.walk import Walk
 from bot.service import Rehabbot
+from bot.text.normalize import as_number
 
 BACK = {"b", "back", "tillbaka"}
 RESTART = {"s", "start", "börja om", "borja om", "restart"}
@@ -35,8 +36,9 @@ class GuideSession:
             self.walk = self.walk.back()
         elif choice in RESTART:
             self.walk = self.walk.restart()
-        elif choice.isdigit() and not self.walk.finished and 1 <= int(choice) <= len(self.walk.node.options):
-            self.walk = self.walk.choose(int(choice) - 1)
+        elif (number := as_number(choice)) is not None and not self.walk.finished \
+                and 1 <= number <= len(self.walk.node.options):
+            self.walk = self.walk.choose(number - 1)
         return self.show()
 
 

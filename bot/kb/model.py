@@ -15,6 +15,7 @@ from types import MappingProxyType
 
 from bot.kb.pathways import Pathway
 from bot.kb.schema import Document, Entry, GlossaryTerm, Source
+from bot.text.normalize import as_number
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,8 @@ class KnowledgeBase:
     def find_pathway(self, wanted: str, mode: str) -> Pathway | None:
         """The pathway for `mode` a user names by its number in `pathways_for(mode)` or by its id."""
         offered, wanted = self.pathways_for(mode), wanted.strip().lower()
-        if wanted.isdigit():
-            return offered[int(wanted) - 1] if 1 <= int(wanted) <= len(offered) else None
+        if (number := as_number(wanted)) is not None:
+            return offered[number - 1] if 1 <= number <= len(offered) else None
         return next((p for p in offered if p.id == wanted), None)
 
     def related(self, entry: Entry, mode: str = "staff") -> list[Entry]:

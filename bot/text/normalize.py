@@ -87,3 +87,10 @@ def is_stopword(token: str) -> bool:
 def plain(text: str) -> str:
     """A canonical form for comparing whole phrases: folded tokens joined by spaces."""
     return " ".join(tokens(text))
+
+
+def as_number(text: str) -> int | None:
+    """A number a person typed as a choice ("2"), or None: "²" and "①" count as digits for
+    `str.isdigit` but not for `int`."""
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() else None

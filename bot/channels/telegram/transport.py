@@ -122,8 +122,9 @@ def readable_updates(payload: bytes) -> bytes:
             if not isinstance(update_id, int):
                 continue  # without an id it cannot be skipped; PTB reports the batch
             kinds = sorted(k for k in raw if k != "update_id")
-            logger.warning("update %d (%s) skipped: python-telegram-bot cannot read it (%s: %s)",
-                           update_id, ", ".join(kinds) or "empty", type(exc).__name__, exc)
+            # The id, the kind and the error class only: the update itself is what a person wrote.
+            logger.warning("update %d (%s) skipped: python-telegram-bot cannot read it (%s)",
+                           update_id, ", ".join(kinds) or "empty", type(exc).__name__)
             updates[index] = {"update_id": update_id}
             changed = True
     return json.dumps(answer).encode() if changed else payload

@@ -33,6 +33,7 @@ from bot.channels.telegram.handlers.common import (
 )
 from bot.kb import read_directory
 from bot.kb.problems import Problem, display_path
+from bot.text.normalize import as_number
 
 logger = logging.getLogger(__name__)
 
@@ -115,8 +116,9 @@ async def stats(update: Update, context: Context) -> None:
     svc = services(context)
     prefs = await get_prefs(update, context)
     days = 30
-    if context.args and context.args[0].isdigit() and int(context.args[0]) > 0:
-        days = min(int(context.args[0]), 3650)
+    asked = as_number(context.args[0]) if context.args else None
+    if asked is not None and asked > 0:
+        days = min(asked, 3650)
     if not svc.store.available:
         await send(message_of(update), views.say(prefs.lang, "stats_nostore"))
         return

@@ -26,6 +26,7 @@ from bot.channels.telegram.handlers.common import (
 )
 from bot.matching import SUGGEST
 from bot.service import Conversation
+from bot.text.normalize import as_number
 from bot.text.redact import redact
 from bot.understanding import guess_mode
 
@@ -112,8 +113,9 @@ async def answer(update: Update, context: Context, message: Message, text: str, 
     svc = services(context)
     chat = context.chat_data if context.chat_data is not None else {}
     offered = chat.get("offered") or []
-    if text.isdigit() and 1 <= int(text) <= len(offered):  # the console's way to pick a suggestion
-        entry = svc.rehabbot.kb.get(offered[int(text) - 1])
+    number = as_number(text)
+    if number is not None and 1 <= number <= len(offered):  # the console's way to pick a suggestion
+        entry = svc.rehabbot.kb.get(offered[number - 1])
         chat["offered"] = []
         if entry is not None:
             html, markup = views.entry_message(entry, svc.rehabbot.kb, prefs, "", str(chat.get("offered_log") or ""))
