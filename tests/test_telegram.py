@@ -330,3 +330,18 @@ async def test_superscript_and_circled_digits_get_an_answer_not_a_crash(api, shi
             reply = await api.reply_to(USER, text)
             assert reply.text, text
     assert "ValueError" not in caplog.text and "Traceback" not in caplog.text
+
+
+async def test_a_button_press_without_data_gets_the_stale_notice(api, shipped_bot, store, caplog):
+    # PTB matches a query without callback_data to every pattern; a handler then crashed.
+    async with polling(build(api, shipped_bot, store)):
+        answer = await api.reply_to(USER, SIP)
+        for data in ("", None):
+            key = (answer.chat_id, answer.params.get("message_id") or answer.params.get("_message_id"))
+            message = {k: v for k, v in api.messages[key].items() if not k.startswith("_")}
+            query = {"id": f"q{data}", "from": api.user(USER), "chat_instance": "ci", "message": message}
+            if data is not None:
+                query["data"] = data
+            notice = await api.after("answerCallbackQuery", lambda q=query: api.push({"callback_query": q}))
+            assert notice.params.get("text"), data
+    assert "Traceback" not in caplog.text

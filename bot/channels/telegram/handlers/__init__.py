@@ -7,6 +7,7 @@ In groups only commands and messages that mention the bot are answered.
 
 from __future__ import annotations
 
+from telegram import Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -31,6 +32,18 @@ from bot.channels.telegram.handlers import (
 NEW = filters.UpdateType.MESSAGE
 
 
+class ButtonHandler(CallbackQueryHandler):
+    """A button with a `callback_data` pattern. PTB lets a query with no data (or "") match
+    every pattern, and a handler then finds no match to read (a TypeError, once): such a query
+    matches none, and reaches `buttons.on_unknown`."""
+
+    def check_update(self, update: object) -> bool | object | None:
+        query = update.callback_query if isinstance(update, Update) else None
+        if query is None or not isinstance(query.data, str) or not query.data:
+            return False
+        return super().check_update(update)
+
+
 def register(app: Application) -> None:
     commands = [
         (["start"], conversation.start),
@@ -50,21 +63,21 @@ def register(app: Application) -> None:
     for names, callback in commands:
         app.add_handler(CommandHandler(names, callback, filters=NEW))
 
-    app.add_handler(CallbackQueryHandler(buttons.on_view, pattern=callbacks.VIEW))
-    app.add_handler(CallbackQueryHandler(buttons.on_open, pattern=callbacks.OPEN))
-    app.add_handler(CallbackQueryHandler(buttons.on_page, pattern=callbacks.PAGE))
-    app.add_handler(CallbackQueryHandler(buttons.on_feedback, pattern=callbacks.FEEDBACK))
-    app.add_handler(CallbackQueryHandler(buttons.on_none_of_these, pattern=callbacks.NONE_OF_THESE))
-    app.add_handler(CallbackQueryHandler(buttons.on_mode, pattern=callbacks.MODE))
-    app.add_handler(CallbackQueryHandler(buttons.on_lang, pattern=callbacks.LANG))
-    app.add_handler(CallbackQueryHandler(buttons.on_noop, pattern=callbacks.NOOP))
-    app.add_handler(CallbackQueryHandler(pathways.on_walk, pattern=callbacks.WALK))
-    app.add_handler(CallbackQueryHandler(pathways.on_plan, pattern=callbacks.PLAN))
-    app.add_handler(CallbackQueryHandler(pathways.on_walk_new, pattern=callbacks.WALK_NEW))
-    app.add_handler(CallbackQueryHandler(pathways.on_list, pattern=callbacks.WALK_LIST))
-    app.add_handler(CallbackQueryHandler(pathways.on_cancel, pattern=callbacks.WALK_CANCEL))
-    app.add_handler(CallbackQueryHandler(maps.on_map, pattern=callbacks.MAP))
-    app.add_handler(CallbackQueryHandler(buttons.on_unknown))
+    app.add_handler(ButtonHandler(buttons.on_view, pattern=callbacks.VIEW))
+    app.add_handler(ButtonHandler(buttons.on_open, pattern=callbacks.OPEN))
+    app.add_handler(ButtonHandler(buttons.on_page, pattern=callbacks.PAGE))
+    app.add_handler(ButtonHandler(buttons.on_feedback, pattern=callbacks.FEEDBACK))
+    app.add_handler(ButtonHandler(buttons.on_none_of_these, pattern=callbacks.NONE_OF_THESE))
+    app.add_handler(ButtonHandler(buttons.on_mode, pattern=callbacks.MODE))
+    app.add_handler(ButtonHandler(buttons.on_lang, pattern=callbacks.LANG))
+    app.add_handler(ButtonHandler(buttons.on_noop, pattern=callbacks.NOOP))
+    app.add_handler(ButtonHandler(pathways.on_walk, pattern=callbacks.WALK))
+    app.add_handler(ButtonHandler(pathways.on_plan, pattern=callbacks.PLAN))
+    app.add_handler(ButtonHandler(pathways.on_walk_new, pattern=callbacks.WALK_NEW))
+    app.add_handler(ButtonHandler(pathways.on_list, pattern=callbacks.WALK_LIST))
+    app.add_handler(ButtonHandler(pathways.on_cancel, pattern=callbacks.WALK_CANCEL))
+    app.add_handler(ButtonHandler(maps.on_map, pattern=callbacks.MAP))
+    app.add_handler(CallbackQueryHandler(buttons.on_unknown))  # anything else, empty data too
 
     app.add_handler(InlineQueryHandler(inline.inline_query))
 
