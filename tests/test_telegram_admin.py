@@ -174,3 +174,30 @@ async def test_an_upload_with_thousands_of_errors_gets_one_screenful_and_a_count
     assert "… och 1985 till (rehabbot kb check visar alla)." in refused.text
     assert "ankare och alias" in bombed.text and "bomb.yaml:1: " in bombed.text
     assert not (kb_copy / "many.yaml").exists() and not (kb_copy / "bomb.yaml").exists()
+
+
+async def test_admin_commands_are_answered_only_in_a_private_chat(api, kb_copy, store):
+    # In a group, /stats and /kbinfo posted the statistics and the server's paths to everyone.
+    bot = Rehabbot(kb_copy)
+    group = -100200300
+    async with polling(build(api, bot, store, admin_ids={ADMIN})):
+        for command in ("/stats", "/kbinfo", "/reload"):
+            reply = await api.reply_to(ADMIN, command, chat_id=group)
+            assert reply.text == "Administratörskommandon besvaras bara i ett privat meddelande till mig.", command
+        private = await api.reply_to(ADMIN, "/kbinfo")
+    assert str(kb_copy) in private.text  # the same admin in the private chat gets the answer
+    assert audit_rows(store)[:3] == [("stats", "refused"), ("kbinfo", "refused"), ("reload", "refused")]
+
+
+async def test_every_refused_upload_is_audited(api, kb_copy, store):
+    bot = Rehabbot(kb_copy)
+    async with polling(build(api, bot, store, admin_ids={ADMIN})):
+        for name, content in (("faq.yaml", "- id: x\n".encode("utf-16")), ("a" * 50 + ".yaml", b"- id: x\n"),
+                              ("big.yaml", b"#" * (513 * 1024))):
+            before = len(api.sent(ADMIN))
+            api.send_document(ADMIN, name, content)
+            reply = await api.next_sent(ADMIN, before)
+            assert reply.text, name
+    # UTF-16 and too large are refused before parsing; the long name is read, and is invalid.
+    assert [row for row in audit_rows(store) if row[0] == "upload"] == [
+        ("upload", "refused"), ("upload", "invalid"), ("upload", "refused")]

@@ -47,11 +47,18 @@ Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 
 def admin_only(action: str) -> Callable[[Handler], Handler]:
-    """Let admins through; refuse anyone else politely and record the attempt."""
+    """Let admins through in their private chat; refuse anyone else politely and record the attempt.
+    In a group the answer (statistics, the server's paths) would reach every member."""
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def guarded(update: Update, context: Context) -> None:
             uid = user_id(update)
+            private = update.effective_chat is not None and update.effective_chat.type == "private"
+            if services(context).is_admin(uid) and not private:
+                await services(context).store.audit(action, uid, "refused", "not a private chat")
+                prefs = await get_prefs(update, context)
+                await send(message_of(update), views.say(prefs.lang, "admin_private_only"))
+                return
             if services(context).is_admin(uid):
                 await handler(update, context)
                 return
@@ -157,15 +164,18 @@ async def _upload(update: Update, context: Context) -> None:
         await send(message, views.say(prefs.lang, "upload_bad_name", name=name))
         return
     if (doc.file_size or 0) > MAX_UPLOAD_KB * 1024:
+        await svc.store.audit("upload", uid, "refused", f"{name}: too large")
         await send(message, views.say(prefs.lang, "upload_too_big", max=MAX_UPLOAD_KB))
         return
     data = bytes(await (await doc.get_file()).download_as_bytearray())
     if len(data) > MAX_UPLOAD_KB * 1024:
+        await svc.store.audit("upload", uid, "refused", f"{name}: too large")
         await send(message, views.say(prefs.lang, "upload_too_big", max=MAX_UPLOAD_KB))
         return
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
+        await svc.store.audit("upload", uid, "refused", f"{name}: not UTF-8")
         await send(message, views.say(prefs.lang, "upload_not_utf8"))
         return
     async with svc.kb_lock:
