@@ -201,3 +201,18 @@ async def test_every_refused_upload_is_audited(api, kb_copy, store):
     # UTF-16 and too large are refused before parsing; the long name is read, and is invalid.
     assert [row for row in audit_rows(store) if row[0] == "upload"] == [
         ("upload", "refused"), ("upload", "invalid"), ("upload", "refused")]
+
+
+def test_uploads_in_the_same_second_keep_a_backup_each(kb_copy: Path):
+    import datetime as dt
+
+    from bot.channels.telegram.handlers.admin import replace_file
+    bot = Rehabbot(kb_copy)
+    same_second = dt.datetime(2026, 12, 2, 10, 0, 0)
+    original = (kb_copy / "faq.yaml").read_bytes()
+    versions = [original + f"\n# version {i}\n".encode() for i in range(5)]
+    for data in versions:
+        assert not replace_file(bot, "faq.yaml", data, now=same_second).errors
+    backups = sorted((kb_copy / BACKUP_DIR).iterdir())
+    assert len(backups) == 5
+    assert {b.read_bytes() for b in backups} == {original, *versions[:4]}  # nothing overwritten

@@ -231,6 +231,10 @@ def replace_file(rehabbot, name: str, data: bytes, now: dt.datetime | None = Non
         if target.exists():
             (directory / BACKUP_DIR).mkdir(exist_ok=True)
             saved = directory / BACKUP_DIR / f"{name}.{stamp}"
+            for n in range(2, 1000):  # uploads in the same second keep a backup each
+                if not saved.exists():
+                    break
+                saved = directory / BACKUP_DIR / f"{name}.{stamp}-{n}"
             shutil.copy2(target, saved)
             backup = f"{BACKUP_DIR}/{saved.name}"
         staging = directory / f".{name}.uploading"
