@@ -362,3 +362,19 @@ def test_database_url_from_the_settings_is_used(tmp_path: Path) -> None:
 def test_unknown_database_scheme_is_refused() -> None:
     with pytest.raises(ValueError, match="DATABASE_URL"):
         open_store("mysql://user:secret@host/db")
+
+
+def test_a_new_sqlite_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    import os
+    import stat
+    old = os.umask(0o022)  # the usual default: files 0644, directories 0755
+    try:
+        store = open_store(f"sqlite:///{tmp_path / 'data' / 'rehabbot.sqlite3'}")
+        store.log_question(channel="console", mode="staff", lang="sv", question="vem kallar till sip",
+                           entry_id="sip", status="answer", confidence=0.9, elapsed_ms=1.0)
+        store.close()
+    finally:
+        os.umask(old)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "data").iterdir()}
+    assert modes["rehabbot.sqlite3"] == 0o600 and all(m & 0o077 == 0 for m in modes.values()), modes
+    assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700

@@ -87,6 +87,17 @@ class _SqliteTx:
         return self._conn.execute(sql, tuple(params)).fetchone()
 
 
+def _private_file(path: Path) -> None:
+    """Create the database file readable by its owner only (0600; SQLite gives the -wal and
+    -shm files the same mode) in a directory we create 0700: the question log is personal data
+    even redacted, and the default umask made both world-readable."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.chmod(0o600)  # whatever the umask
+
+
 class SqliteDatabase:
     dialect = "sqlite"
 
@@ -94,7 +105,7 @@ class SqliteDatabase:
         self.path = path
         self.url = f"sqlite:///{path}"
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(path))
         # isolation_level=None: we issue BEGIN/COMMIT ourselves.
         self._conn = sqlite3.connect(
             path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_ms / 1000
