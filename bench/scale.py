@@ -172,7 +172,7 @@ def grow(kb: KnowledgeBase, size: int, target: Path, seed: int = 0) -> Path:
     for number in range(max(size - len(originals), 0)):
         generated.append(variants.variant(originals[number % len(originals)], number))
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    chunk = 500  # several files, as a large knowledge base would be split (each below the loader's 2 MB)
+    chunk = 200  # several files, as a large knowledge base would be split (each below the loader's 2 MB)
     for start in range(0, len(generated), chunk):
         path = target / f"generated_{start // chunk:03d}.yaml"
         path.write_text(yaml.dump(generated[start:start + chunk], Dumper=dumper, allow_unicode=True,
