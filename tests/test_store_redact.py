@@ -121,6 +121,25 @@ CASES = [
         "Anna, [personnummer], [telefon], [e-post]",
         {"personnummer", "phone", "email"},
     ),
+    # the same, written so that a plain pattern misses them (issue 17's attack: 34 of 91 forms)
+    ("811218–9876", "[personnummer]", {"personnummer"}),  # en dash
+    ("811218—9876", "[personnummer]", {"personnummer"}),  # em dash
+    ("811218\u20109876", "[personnummer]", {"personnummer"}),  # U+2010 hyphen
+    ("811218/9876", "[personnummer]", {"personnummer"}),
+    ("81.12.18-9876", "[personnummer]", {"personnummer"}),
+    ("811218_9876", "[personnummer]", {"personnummer"}),
+    ("８１１２１８-９８７６", "[personnummer]", {"personnummer"}),  # full-width digits
+    ("8112\u200b18-9876", "[personnummer]", {"personnummer"}),  # a zero-width space inside
+    ("8 1 1 2 1 8 - 9 8 7 6", "[personnummer]", {"personnummer"}),  # every digit spaced
+    ("070.123.45.67", "[telefon]", {"phone"}),
+    ("070–123 45 67", "[telefon]", {"phone"}),
+    ("anna(at)example.se", "[e-post]", {"email"}),
+    ("anna @ example.se", "[e-post]", {"email"}),
+    ("anna[at]example[dot]se", "[e-post]", {"email"}),
+    ("Namn: Anna Svensson", "Namn: [namn]", {"name"}),
+    ("I'm Anna Svensson", "I'm [namn]", {"name"}),
+    ("Anna Svensson heter jag", "[namn] heter jag", {"name"}),
+    ("Jag, Anna Svensson, undrar", "Jag, [namn], undrar", {"name"}),
     # kept: nothing personal
     ("Vad gör Försäkringskassan?", "Vad gör Försäkringskassan?", set()),
     ("Ska jag ringa 1177 eller 112?", "Ska jag ringa 1177 eller 112?", set()),

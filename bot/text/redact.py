@@ -38,11 +38,19 @@ chooses what the user is told.
 
 Placeholders contain no digits, so a later pass never matches an earlier
 pass's output.
+
+Before the passes the text is normalised, so a number cannot hide behind its
+typography: NFKC (full-width digits become digits), every dash (en, em,
+U+2010, minus …) becomes "-", zero-width characters and soft hyphens go.
+Identity numbers may also be written with dots, slashes or underscores
+("85.01.01-1236", "850101/1236") or with every digit spaced; e-mail addresses
+as "anna(at)example.se", "anna @ example.se" or "anna[at]example[dot]se".
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -76,14 +84,22 @@ class Redacted:
 _SPACE = r"[ \u00a0]"
 
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# "anna(at)example.se", "anna [at] example [dot] se", "anna @ example.se"
+_AT = r"(?:\s*[\(\[{]\s*(?:at|snabel-a)\s*[\)\]}]\s*|\s+@\s*|\s*@\s+)"
+_DOT = r"(?:\s*[\(\[{]\s*(?:dot|punkt)\s*[\)\]}]\s*|\.)"
+_EMAIL_WRITTEN = re.compile(rf"(?<![\w.+-])[\w.+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)+", re.IGNORECASE)
+
+_DASHES = re.compile("[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]")
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
 
 # Date part (optionally with the century), then an optional -, + or space,
 # then the serial number and check digit. Single spaces may sit between the
 # two-digit groups ("81 12 18-9876"). Not preceded or followed by a digit.
+_GROUP = rf"(?:{_SPACE}|[./_])?"
 _ID_LAYOUT = re.compile(
     rf"""(?<![\d+])
-    (?:(?:18|19|20)(?=\d{{2}}))?\d{{2}}{_SPACE}?\d{{2}}{_SPACE}?\d{{2}}
-    (?:{_SPACE}?[-+]{_SPACE}?|{_SPACE})?
+    (?:(?:1{_SPACE}?[89]|2{_SPACE}?0){_SPACE}?(?=\d{_SPACE}?\d))?\d{_SPACE}?\d{_GROUP}\d{_SPACE}?\d{_GROUP}\d{_SPACE}?\d
+    (?:{_SPACE}?[-+/_.]{_SPACE}?|{_SPACE})?
     \d(?:{_SPACE}?\d){{3}}
     (?!\d)""",
     re.VERBOSE,
@@ -97,6 +113,7 @@ _PHONE = re.compile(
       | (?:\+|00)(?!46)[1-9]\d{{0,2}}{_SEP}\d(?:{_SEP}\d){{5,12}}
       | \(0\d{{1,3}}\){_SPACE}?\d(?:{_SEP}\d){{4,7}}
       | 0[1-9](?:{_SEP}\d){{6,8}}
+      | 0[1-9]\d?(?:\.?\d){{7,8}}
     )
     (?!\d)""",
     re.VERBOSE,
@@ -105,6 +122,16 @@ _PHONE = re.compile(
 _LONG_NUMBER = re.compile(r"(?<!\w)\d{8,}(?!\w)")
 
 _NAME_WORD = r"[A-ZÅÄÖÉÜ][\w'-]+"
+# "Namn: Anna Svensson", "I'm Anna Svensson", "Jag, Anna Svensson, undrar": a capitalised
+# first name and surname after a label that says it is a name.
+_NAME_LABELLED = re.compile(
+    rf"""(?P<intro>(?:\b(?i:namn|name)\s*:\s*|\b(?:I'm|I\ am|Jag,)[ \t]+))
+    (?P<name>{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{1,3}})""",
+    re.VERBOSE,
+)
+# "Anna Svensson heter jag"
+_NAME_FIRST = re.compile(rf"(?P<name>\b{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{1,2}})(?P<outro>[ \t]+heter\ jag\b)",
+                         re.VERBOSE)
 _NAME = re.compile(
     rf"""(?P<intro>
         (?i:\b(?:jag\ heter|jag\ kallas|mitt\ namn\ är|han\ heter|hon\ heter|
@@ -141,6 +168,7 @@ def _always(kind: str) -> Callable[[re.Match[str]], str | None]:
 # see the module docstring.
 _PASSES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]]] = [
     (_EMAIL, _always("email")),
+    (_EMAIL_WRITTEN, _always("email")),
     (_ID_LAYOUT, _valid_id),
     (_PHONE, _always("phone")),
     (_ID_LAYOUT, _id_with_bad_checksum),
@@ -150,6 +178,7 @@ _PASSES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]]] = [
 
 def redact(text: str) -> Redacted:
     """Replace personal data in ``text`` by placeholders; report what was found."""
+    text = _INVISIBLE.sub("", _DASHES.sub("-", unicodedata.normalize("NFKC", text)))
     kinds: set[str] = set()
     for pattern, decide in _PASSES:
 
@@ -167,6 +196,13 @@ def redact(text: str) -> Redacted:
         return match.group("intro") + PLACEHOLDERS["name"]
 
     text = _NAME.sub(replace_name, text)
+    text = _NAME_LABELLED.sub(replace_name, text)
+
+    def replace_name_first(match: re.Match[str]) -> str:
+        kinds.add("name")
+        return PLACEHOLDERS["name"] + match.group("outro")
+
+    text = _NAME_FIRST.sub(replace_name_first, text)
     return Redacted(text=text, kinds=frozenset(kinds))
 
 
