@@ -52,6 +52,9 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read and check every variable; raise `SettingsError` for the first bad one."""
         env = {k: v.strip() for k, v in (os.environ if environ is None else environ).items()}
+        if env.get("DATABASE_URL", "").startswith(("postgresql:", "postgres:")) and not env.get("REHABBOT_SECRET"):
+            raise SettingsError("REHABBOT_SECRET saknas: med PostgreSQL ska nyckeln för pseudonymerna hållas "
+                                "utanför databasen (samma värde i alla instanser)")
         return cls(
             kb=Path(env["REHABBOT_KB"]) if env.get("REHABBOT_KB") else None,
             database_url=env.get("DATABASE_URL") or None,

@@ -35,6 +35,14 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # -- databases ---------------------------------------------------------------
 
 
+# PostgreSQL needs REHABBOT_SECRET (the key is never kept in the database); SQLite makes its key file.
+TEST_SECRET = "a-long-secret-for-the-postgresql-test-runs"
+
+
+def secret_for(url: str) -> str | None:
+    return TEST_SECRET if url.startswith("postgres") else None
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> str:
     """The throwaway PostgreSQL database's URL, or skip (locally) / fail (CI)."""
@@ -102,6 +110,7 @@ def make_store(store_url: str) -> Iterator[Callable[..., Store]]:
     opened: list[Store] = []
 
     def make(**kwargs: Any) -> Store:
+        kwargs.setdefault("secret", secret_for(store_url))
         store = open_store(store_url, **kwargs)
         opened.append(store)
         return store
@@ -114,7 +123,7 @@ def make_store(store_url: str) -> Iterator[Callable[..., Store]]:
 
 def fetch_all(url: str, sql: str) -> list[tuple[Any, ...]]:
     """Rows of one query, read through a freshly opened store (as another instance would)."""
-    store = open_store(url)
+    store = open_store(url, secret=secret_for(url))
     try:
         with store.db.transaction(write=False) as tx:
             return tx.all(sql)
@@ -180,7 +189,7 @@ def log_many(url: str, instance: str, count: int, threads: int, start: Any) -> l
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    store = open_store(url, pool_size=threads)
+    store = open_store(url, secret=secret_for(url), pool_size=threads)
     try:
         start.wait(timeout=60)
 

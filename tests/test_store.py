@@ -9,9 +9,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from store_fixtures import Clock, dump_database
+from store_fixtures import Clock, dump_database, secret_for
 
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from bot.store import open_store
 from bot.store.db import connect
 from bot.store.migrations import MIGRATIONS, SchemaTooNew, Step, latest_version, migrate
@@ -198,13 +198,13 @@ def test_purge_deletes_rows_older_than_the_retention(make_store, clock: Clock) -
 
 
 def test_purge_runs_by_itself_on_open_and_then_daily(store_url, clock: Clock) -> None:
-    store = open_store(store_url, retention_days=7, clock=clock)
+    store = open_store(store_url, secret=secret_for(store_url), retention_days=7, clock=clock)
     assert store.retention_days == 7
     _log(store)
     store.close()
 
     clock.advance(days=8)
-    store = open_store(store_url, retention_days=7, clock=clock)
+    store = open_store(store_url, secret=secret_for(store_url), retention_days=7, clock=clock)
     assert _count(store, "question_log") == 0  # purged on open
 
     _log(store)
@@ -227,7 +227,7 @@ def test_settings_in_use_are_not_purged(make_store, clock: Clock) -> None:
 @pytest.mark.parametrize("days", [0, -3])
 def test_a_retention_below_one_day_is_refused(store_url, days) -> None:
     with pytest.raises(ValueError, match="retention_days"):
-        open_store(store_url, retention_days=days)
+        open_store(store_url, secret=secret_for(store_url), retention_days=days)
 
 
 # -- erasure -----------------------------------------------------------------------
@@ -307,11 +307,11 @@ def test_concurrent_opens_migrate_once(store_url) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        stores = list(pool.map(lambda _: open_store(store_url), range(4)))
+        stores = list(pool.map(lambda _: open_store(store_url, secret=secret_for(store_url)), range(4)))
     try:
         with stores[0].db.transaction(write=False) as tx:
             assert tx.all("SELECT COUNT(*) FROM schema_version") == [(len(MIGRATIONS),)]
-            assert tx.all("SELECT COUNT(*) FROM secret") == [(1,)]
+            assert tx.all("SELECT COUNT(*) FROM secret") == [(0,)]  # the key is never in the database
         assert len({store.user_hash(1) for store in stores}) == 1  # one shared key
     finally:
         for store in stores:
@@ -378,3 +378,43 @@ def test_a_new_sqlite_database_is_readable_by_its_owner_only(tmp_path: Path) -> 
     modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "data").iterdir()}
     assert modes["rehabbot.sqlite3"] == 0o600 and all(m & 0o077 == 0 for m in modes.values()), modes
     assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700
+
+
+
+def test_the_pseudonym_key_is_kept_outside_the_database(tmp_path: Path) -> None:
+    # With the key in a table of the same database, whoever read the database reversed every
+    # pseudonym by trying ids in order. On SQLite the key is a file beside it, mode 0600.
+    import stat
+    path = tmp_path / "rehabbot.sqlite3"
+    store = open_store(f"sqlite:///{path}")
+    hashed = store.user_hash(5550123987)
+    store.close()
+    key = tmp_path / "rehabbot.sqlite3.key"
+    assert key.is_file() and stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert key.read_text().strip() not in path.read_bytes().decode("latin-1")
+    again = open_store(f"sqlite:///{path}")
+    assert again.user_hash(5550123987) == hashed  # the same key at the next start
+    again.close()
+
+
+def test_a_key_an_older_version_kept_in_the_database_moves_to_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "rehabbot.sqlite3"
+    store = open_store(f"sqlite:///{path}")
+    with store.db.transaction() as tx:  # as an older version left it: the key in the table, no file
+        tx.execute("INSERT INTO secret (name, value) VALUES (?, ?)", ("pseudonym_key", "ab" * 32))
+    store.close()
+    (tmp_path / "rehabbot.sqlite3.key").unlink()
+    moved = open_store(f"sqlite:///{path}")
+    try:
+        assert moved.user_hash(1) == open_store(f"sqlite:///{path}", secret=None).user_hash(1)
+        assert (tmp_path / "rehabbot.sqlite3.key").read_text().strip() == "ab" * 32  # pseudonyms stay valid
+        with moved.db.transaction(write=False) as tx:
+            assert tx.all("SELECT COUNT(*) FROM secret") == [(0,)]
+    finally:
+        moved.close()
+
+
+def test_postgresql_without_a_secret_is_refused_at_start() -> None:
+    with pytest.raises(SettingsError, match="REHABBOT_SECRET saknas"):
+        Settings.from_env({"DATABASE_URL": "postgresql://bot@db/rehabbot"})
+    assert Settings.from_env({"DATABASE_URL": "postgresql://bot@db/rehabbot", "REHABBOT_SECRET": "s" * 32})

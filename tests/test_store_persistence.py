@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from store_fixtures import FakeBotApi, dump_database
+from store_fixtures import FakeBotApi, dump_database, secret_for
 from telegram import Update
 from telegram.ext import (
     Application,
@@ -67,7 +67,7 @@ async def send(app: Application, api: FakeBotApi, user_id: int, text: str) -> No
 
 @pytest.mark.asyncio
 async def test_user_chat_and_bot_data_survive_a_restart(fake_bot_api: FakeBotApi, store_url: str) -> None:
-    store = open_store(store_url)
+    store = open_store(store_url, secret=secret_for(store_url))
     async with build_app(fake_bot_api, store) as app:
         await send(app, fake_bot_api, USER, "/lage individual")
         await send(app, fake_bot_api, USER, "mitt pnr är 811218-9876, vad gör FK?")
@@ -76,7 +76,7 @@ async def test_user_chat_and_bot_data_survive_a_restart(fake_bot_api: FakeBotApi
     assert fake_bot_api.sent_texts()[-1] == "Tur 1, läge okänt, lägen satta: 1"
 
     # A new process would do exactly this: open the store, build the app.
-    store = open_store(store_url)
+    store = open_store(store_url, secret=secret_for(store_url))
     async with build_app(fake_bot_api, store) as app:
         await send(app, fake_bot_api, USER, "och hur kontaktar jag dem?")
         assert fake_bot_api.sent_texts()[-1] == "Tur 2, läge individual, lägen satta: 1"
@@ -94,7 +94,7 @@ async def test_user_chat_and_bot_data_survive_a_restart(fake_bot_api: FakeBotApi
 
 @pytest.mark.asyncio
 async def test_persistence_methods_keep_ids_out_and_forget_finds_them(store_url: str) -> None:
-    store = open_store(store_url)
+    store = open_store(store_url, secret=secret_for(store_url))
     try:
         persistence = StorePersistence(store, store_data=PersistenceInput(callback_data=True))
         await persistence.update_user_data(USER, {"mode": "staff", "note": "ring 070-123 45 67"})
@@ -140,7 +140,7 @@ async def test_persistence_methods_keep_ids_out_and_forget_finds_them(store_url:
 
 @pytest.mark.asyncio
 async def test_non_json_data_is_refused_with_a_clear_error(store_url: str) -> None:
-    store = open_store(store_url)
+    store = open_store(store_url, secret=secret_for(store_url))
     try:
         with pytest.raises(TypeError, match="JSON"):
             await StorePersistence(store).update_user_data(USER, {"when": object()})

@@ -17,7 +17,7 @@ import re
 import time
 
 import pytest
-from store_fixtures import FakeBotApi, dump_database, raw_sqlite_bytes
+from store_fixtures import FakeBotApi, dump_database, raw_sqlite_bytes, secret_for
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
@@ -56,7 +56,7 @@ async def test_no_table_or_log_line_holds_the_personal_data(fake_bot_api: FakeBo
     root.setLevel(logging.DEBUG)
     app_log = logging.getLogger("rehabbot.test.handlers")
 
-    store = open_store(store_url)
+    store = open_store(store_url, secret=secret_for(store_url))
 
     async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         question = update.message.text

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from store_fixtures import REPO_ROOT, Clock, fetch_all
+from store_fixtures import REPO_ROOT, Clock, fetch_all, secret_for
 
 from bot.store import open_store
 from bot.store.report import CSV_HEADER, format_stats, write_unanswered_csv
@@ -159,6 +159,8 @@ def test_themes_of_nothing_and_normalisation() -> None:
 def run_cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(REPO_ROOT)}
     env.pop("REHABBOT_SECRET", None)
+    if secret_for(url):  # the same key as the test's own store
+        env["REHABBOT_SECRET"] = secret_for(url)
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
@@ -166,7 +168,7 @@ def run_cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_cli_stats_export_and_forget(store_url: str, tmp_path) -> None:
-    store = open_store(store_url)
+    store = open_store(store_url, secret=secret_for(store_url))
     try:
         for question in FARDTJANST:
             store.log_question(

@@ -5,15 +5,15 @@ we need to *find* rows again (settings, the question log, feedback, audit, PTB
 user/chat data) the id is replaced by HMAC-SHA256(key, id). Without the key the
 hash cannot be linked back to an id, not even by trying all ids.
 
-Where the key comes from (decided here, documented in the README of the
-store): ``REHABBOT_SECRET`` when set (recommended in production; give every
-instance the same value). Otherwise a random key generated once and kept in
-the ``secret`` table of the same database. A key file beside the database
-would not work for PostgreSQL, where several instances on different hosts
-must derive the same hashes, and one mechanism for both engines is easier to
-reason about. The ``secret`` table is never read by the statistics or the
-export; whoever can read the whole database can reverse the pseudonyms, so
-set ``REHABBOT_SECRET`` when database dumps travel further than the bot.
+Where the key comes from (decided here, documented in the README):
+``REHABBOT_SECRET`` when set (give every instance the same value). Never the
+database itself: with the key in a table of the same database, whoever read
+the database could reverse every pseudonym by trying ids in order. So on
+SQLite a random key is generated once into a file beside the database
+(``rehabbot.sqlite3.key``, mode 0600; a key an older version kept in the
+``secret`` table moves there at the first start), and PostgreSQL, shared by
+instances on several hosts, needs ``REHABBOT_SECRET`` (`bot.settings` refuses
+to start without it).
 
 Changing the key orphans existing pseudonyms: settings and conversation
 state are then not found again (they expire by retention), nothing leaks.
@@ -24,7 +24,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import os
 import secrets
+from pathlib import Path
 
 from bot.store.db import Database
 
@@ -57,18 +59,27 @@ class Pseudonymizer:
 
 
 def load_master_key(db: Database, configured: str | None = None) -> bytes:
-    """``configured`` (``REHABBOT_SECRET``) if set, else the key in the ``secret`` table (created once)."""
+    """``configured`` (``REHABBOT_SECRET``) if set, else, on SQLite, the key file beside the
+    database (created once, mode 0600)."""
     if configured:
         if len(configured) < 16:
             _LOG.warning("%s är kortare än 16 tecken: använd en lång slumpmässig nyckel", SECRET_ENV)
         return configured.encode("utf-8")
-    with db.transaction() as tx:
-        # Two instances starting together both try to insert; the first wins
-        # and both read the same value.
-        tx.execute(
-            "INSERT INTO secret (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
-            (_SECRET_ROW, secrets.token_hex(32)),
-        )
-        row = tx.one("SELECT value FROM secret WHERE name = ?", (_SECRET_ROW,))
-    assert row is not None
-    return bytes.fromhex(row[0])
+    path = getattr(db, "path", None)
+    if db.dialect != "sqlite" or not path or path == ":memory:":
+        raise ValueError(f"{SECRET_ENV} måste vara satt för {db.dialect}: nyckeln hålls utanför databasen")
+    key_file = Path(f"{path}.key")
+    with db.transaction() as tx:  # one writer at a time: two starting instances agree on one key
+        if not key_file.exists():
+            row = tx.one("SELECT value FROM secret WHERE name = ?", (_SECRET_ROW,))
+            _write_private(key_file, row[0] if row else secrets.token_hex(32))
+        tx.execute("DELETE FROM secret WHERE name = ?", (_SECRET_ROW,))  # an older version's copy
+    return bytes.fromhex(key_file.read_text(encoding="ascii").strip())
+
+
+def _write_private(path: Path, text: str) -> None:
+    staging = path.with_name(path.name + ".tmp")
+    fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as stream:
+        stream.write(text + "\n")
+    os.replace(staging, path)
