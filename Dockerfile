@@ -22,6 +22,7 @@ RUN rehabbot ask --kb /app/knowledge "vad är sip" > /dev/null
 # Webhook mode listens here (rehabbot run --webhook URL --port 8443); polling needs no port.
 EXPOSE 8443
 
-# The knowledge base must load; a bot that cannot answer is not healthy.
-HEALTHCHECK --interval=60s --timeout=10s --retries=3 CMD ["rehabbot", "kb", "list", "--json"]
+# Healthy while the running bot's own event loop writes its heartbeat (every 15 s): a frozen
+# bot is unhealthy, which a check in a new process (`kb list`) never saw.
+HEALTHCHECK --interval=60s --timeout=10s --retries=3 CMD ["rehabbot", "health"]
 CMD ["rehabbot", "run"]

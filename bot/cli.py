@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.cli_store import add_commands as add_store_commands
     COMMANDS.update(add_store_commands(sub, parents=[common]))
 
+    health = sub.add_parser("health", parents=[common], help="frisk om den körande boten slog nyss (HEALTHCHECK)")
+    health.add_argument("--max-age", type=float, default=None, metavar="SECONDS",
+                        help="hur gammalt pulsslaget får vara (standard 60 s)")
+
     run = sub.add_parser("run", parents=[common], help="starta Telegram-boten")
     run.add_argument("--webhook", metavar="URL", help="webhook-läge med denna publika adress")
     run.add_argument("--listen", default="0.0.0.0", help="adress för webhook-servern")
@@ -296,5 +300,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_telegram(args, _load(args))
 
 
+def cmd_health(args: argparse.Namespace) -> int:
+    """Exit 0 when the running bot's heartbeat is fresh: its event loop is alive."""
+    from bot.channels.telegram.heartbeat import MAX_AGE, age
+    path, limit = args.settings.heartbeat(), args.max_age if args.max_age is not None else MAX_AGE
+    seconds = age(path)
+    if seconds is None:
+        print(f"rehabbot health: inget pulsslag i {path} (körs rehabbot run?)", file=sys.stderr)
+        return 1
+    if seconds > limit:
+        print(f"rehabbot health: senaste pulsslaget för {seconds:.0f} s sedan (högst {limit:.0f} s)", file=sys.stderr)
+        return 1
+    print(f"frisk: pulsslag för {seconds:.1f} s sedan")
+    return 0
+
+
 COMMANDS = {"ask": cmd_ask, "chat": cmd_chat, "guide": cmd_guide, "map": cmd_map, "eval": cmd_eval, "kb": cmd_kb,
-            "decision": cmd_decision, "run": cmd_run}
+            "decision": cmd_decision, "run": cmd_run, "health": cmd_health}

@@ -47,6 +47,7 @@ class Settings:
     telegram_base_file_url: str | None = None  # TELEGRAM_API_BASE_FILE_URL
     admin_ids: frozenset[int] = field(default_factory=frozenset)  # REHABBOT_ADMIN_IDS
     webhook_secret: str | None = None  # REHABBOT_WEBHOOK_SECRET: None is a fresh one per start
+    heartbeat_file: Path | None = None  # REHABBOT_HEARTBEAT_FILE: None is `default_heartbeat_file()`
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -67,7 +68,15 @@ class Settings:
             telegram_base_file_url=_url(env, "TELEGRAM_API_BASE_FILE_URL"),
             admin_ids=_user_ids(env, "REHABBOT_ADMIN_IDS"),
             webhook_secret=_webhook_secret(env, "REHABBOT_WEBHOOK_SECRET"),
+            heartbeat_file=Path(env["REHABBOT_HEARTBEAT_FILE"]) if env.get("REHABBOT_HEARTBEAT_FILE") else None,
         )
+
+    def heartbeat(self) -> Path:
+        """Where `rehabbot run` writes its heartbeat and `rehabbot health` reads it."""
+        if self.heartbeat_file is not None:
+            return self.heartbeat_file
+        from platformdirs import user_cache_dir
+        return Path(user_cache_dir("rehabbot")) / "heartbeat"
 
     def kb_dir(self, explicit: str | os.PathLike[str] | None = None) -> Path:
         """`--kb` when given, else `REHABBOT_KB`, else the shipped knowledge base."""

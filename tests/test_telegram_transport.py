@@ -11,6 +11,7 @@ import os
 import signal
 import socket
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -295,15 +296,32 @@ async def _stop(process: asyncio.subprocess.Process) -> tuple[int, str]:
 
 @pytest.mark.slow
 async def test_rehabbot_run_polls_the_configured_api_and_stops_cleanly(api, tmp_path):
+    heartbeat = tmp_path / "heartbeat"
+    env = _env(api, tmp_path, REHABBOT_HEARTBEAT_FILE=str(heartbeat))
+    health = [sys.executable, "-m", "bot", "health"]
+
+    def check(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*health, *extra], env=env, capture_output=True, text=True, timeout=60)
+    before = await asyncio.to_thread(check)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", env=_env(api, tmp_path), cwd=tmp_path,
+        sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     try:
         await api.wait_for(lambda: api.calls_of("getUpdates"), timeout=60)
         answer = await api.reply_to(USER, SIP, timeout=30)
+        for _ in range(600):  # the first beat comes as polling starts
+            if heartbeat.exists():
+                break
+            await asyncio.sleep(0.05)
+        running = await asyncio.to_thread(check)
     finally:
         code, err = await _stop(process)
     assert code == 0, err
+    # The health check sees the running bot's own heartbeat (Docker's HEALTHCHECK).
+    assert before.returncode == 1 and "inget pulsslag" in before.stderr
+    assert running.returncode == 0 and running.stdout.startswith("frisk"), running.stderr
+    stale = await asyncio.to_thread(check, "--max-age", "0")
+    assert stale.returncode == 1 and "senaste pulsslaget" in stale.stderr
     assert answer.params["parse_mode"] == "HTML" and "<b>" in answer.text
     assert len(api.calls_of("setMyCommands")) == 3
     assert SIP not in err  # the question is not in the log

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import sys
@@ -10,8 +11,10 @@ from urllib.parse import urlsplit
 
 from telegram import Update
 from telegram.error import InvalidToken, TelegramError
+from telegram.ext import Application
 
 from bot.channels.telegram.app import build_application
+from bot.channels.telegram.heartbeat import keep_beating
 from bot.settings import Settings
 from bot.store.gateway import open_gateway
 from bot.store.logging_filter import install as install_redaction
@@ -54,6 +57,16 @@ def run(args: Any, rehabbot: Rehabbot) -> int:
     app = build_application(rehabbot, settings.telegram_token, store=gateway, admin_ids=settings.admin_ids,
                             base_url=base_url, base_file_url=settings.telegram_base_file_url,
                             persistence=gateway.persistence(), review_days=settings.review_max_age_days)
+    heartbeat: list[asyncio.Task[None]] = []
+
+    async def start_heartbeat(_app: Application) -> None:
+        heartbeat.append(asyncio.create_task(keep_beating(settings.heartbeat())))
+
+    async def stop_heartbeat(_app: Application) -> None:
+        for task in heartbeat:
+            task.cancel()
+
+    app.post_init, app.post_shutdown = start_heartbeat, stop_heartbeat
     try:
         if args.webhook:
             app.run_webhook(listen=args.listen, port=args.port, url_path=urlsplit(args.webhook).path.strip("/"),
