@@ -73,6 +73,16 @@ async def test_the_answer_arrives_despite_a_failing_send(api, shipped_bot, fault
         assert attempts[1].at - attempts[0].at >= 1.0
 
 
+async def test_an_answer_survives_six_failed_sends_in_a_row(api, shipped_bot):
+    # Three retries once dropped the answer after the fourth 500; the retries now go on until a
+    # deadline (a minute in production), with a doubling back-off.
+    api.fail("sendMessage", *[Fault.http(500)] * 6)
+    async with polling(build(api, shipped_bot)):
+        answer = await api.reply_to(USER, SIP, timeout=30)
+    failed = [c for c in api.calls_of("sendMessage", USER, ok=False) if c.fault]
+    assert len(failed) == 6 and answer.text == html(shipped_bot, SIP)
+
+
 async def test_a_failing_edit_is_retried_too(api, shipped_bot):
     async with polling(build(api, shipped_bot)):
         welcome = await api.reply_to(USER, "/start")
@@ -95,7 +105,7 @@ async def test_polling_survives_a_failing_get_updates(api, shipped_bot):
                                            ("en", "Something went wrong on my side. Please try again in a moment.")])
 async def test_a_fault_that_persists_is_reported_in_the_users_language_without_internals(
         api, shipped_bot, caplog, lang, expected):
-    async with polling(build(api, shipped_bot, retries=1)):
+    async with polling(build(api, shipped_bot, retry_deadline=1.0)):
         await api.reply_to(USER, f"/sprak {lang}")
         api.fail("sendMessage", Fault.http(400, "Bad Request: something unexpected"))
         before = len(api.sent(USER))

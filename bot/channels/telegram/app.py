@@ -91,7 +91,7 @@ def build_application(
     base_file_url: str | None = None,
     persistence: BasePersistence | None = None,
     rate_limiter: BaseRateLimiter | None = None,
-    retries: int = 3,
+    retry_deadline: float = 60.0,
     backoff: float = 0.5,
     max_concurrent_updates: int = 64,
     connection_pool_size: int = 16,
@@ -110,13 +110,13 @@ def build_application(
         .token(token)
         .base_url(base_url)
         .base_file_url(base_file_url or file_url_for(base_url))
-        .request(RetryingRequest(connection_pool_size=connection_pool_size, retries=retries,
+        .request(RetryingRequest(connection_pool_size=connection_pool_size, deadline=retry_deadline,
                                  backoff=backoff, connect_timeout=connect_timeout, read_timeout=read_timeout,
                                  write_timeout=read_timeout, pool_timeout=read_timeout))
         # getUpdates is retried by PTB's own polling loop; its read timeout covers the long poll.
         .get_updates_request(UpdatesRequest(connection_pool_size=2, connect_timeout=connect_timeout,
                                           read_timeout=read_timeout))
-        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=3))
+        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=10))  # 429s: as long as Telegram asks
         .concurrent_updates(PerChatUpdateProcessor(max_concurrent_updates))
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
     )

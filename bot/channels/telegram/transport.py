@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
@@ -33,18 +34,21 @@ logger = logging.getLogger(__name__)
 
 
 class RetryingRequest(HTTPXRequest):
-    """HTTPXRequest that retries a failed Bot API call: 5xx answers and network errors.
+    """HTTPXRequest that retries a failed Bot API call, 5xx answers and network errors, until
+    `deadline` seconds have passed (back-off doubling up to `max_backoff`).
 
-    `RetryAfter` (429) is left to `AIORateLimiter`, which waits as long as
-    Telegram asks. A retried call may reach Telegram twice if the first
-    answer was lost on the way back: a message sent twice is better than an
-    answer never sent.
+    A fixed number of retries once dropped an answer after six 500s in a row; a deadline keeps
+    an answer alive through a minute of trouble. `RetryAfter` (429) is left to `AIORateLimiter`,
+    which waits as long as Telegram asks. A retried call may reach Telegram twice if the first
+    answer was lost on the way back: a message sent twice is better than an answer never sent.
     """
 
-    def __init__(self, *args: Any, retries: int = 3, backoff: float = 0.5, **kwargs: Any):
+    def __init__(self, *args: Any, deadline: float = 60.0, backoff: float = 0.5, max_backoff: float = 8.0,
+                 **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.retries = retries
+        self.deadline = deadline
         self.backoff = backoff
+        self.max_backoff = max_backoff
 
     async def do_request(
         self,
@@ -56,8 +60,11 @@ class RetryingRequest(HTTPXRequest):
         connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
         pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        for attempt in range(self.retries + 1):
-            last = attempt == self.retries
+        give_up = time.monotonic() + self.deadline
+        attempt = 0
+        while True:
+            wait = min(self.backoff * 2 ** attempt, self.max_backoff)
+            last = time.monotonic() + wait > give_up
             try:
                 code, payload = await super().do_request(
                     url, method, request_data, read_timeout=read_timeout, write_timeout=write_timeout,
@@ -65,15 +72,13 @@ class RetryingRequest(HTTPXRequest):
             except (NetworkError, TimedOut) as exc:
                 if last:
                     raise
-                logger.warning("Bot API %s failed (%s); retry %d of %d", _method(url), exc, attempt + 1,
-                               self.retries)
+                logger.warning("Bot API %s failed (%s); retry %d", _method(url), exc, attempt + 1)
             else:
                 if code < 500 or last:
                     return code, payload
-                logger.warning("Bot API %s answered %d; retry %d of %d", _method(url), code, attempt + 1,
-                               self.retries)
-            await asyncio.sleep(self.backoff * 2 ** attempt)
-        raise AssertionError("unreachable")
+                logger.warning("Bot API %s answered %d; retry %d", _method(url), code, attempt + 1)
+            await asyncio.sleep(wait)
+            attempt += 1
 
 
 def _method(url: str) -> str:
