@@ -418,3 +418,23 @@ def test_postgresql_without_a_secret_is_refused_at_start() -> None:
     with pytest.raises(SettingsError, match="REHABBOT_SECRET saknas"):
         Settings.from_env({"DATABASE_URL": "postgresql://bot@db/rehabbot"})
     assert Settings.from_env({"DATABASE_URL": "postgresql://bot@db/rehabbot", "REHABBOT_SECRET": "s" * 32})
+
+
+def test_a_database_file_deleted_under_the_running_bot_is_made_anew(tmp_path: Path, caplog) -> None:
+    # The questions once went on into the unlinked file, and were gone.
+    path = tmp_path / "rehabbot.sqlite3"
+    store = open_store(f"sqlite:///{path}")
+    try:
+        store.log_question(channel="console", mode="staff", lang="sv", question="vem kallar till sip",
+                           entry_id="sip", status="answer", confidence=0.9, elapsed_ms=1.0)
+        for name in ("rehabbot.sqlite3", "rehabbot.sqlite3-wal", "rehabbot.sqlite3-shm"):
+            (tmp_path / name).unlink(missing_ok=True)
+        store.log_question(channel="console", mode="staff", lang="sv", question="vad gör fk",
+                           entry_id=None, status="fallback", confidence=0.1, elapsed_ms=1.0)
+        assert path.exists() and store.stats().questions == 1  # the new file has the new question
+    finally:
+        store.close()
+    assert "försvann medan boten körde" in caplog.text
+    reopened = open_store(f"sqlite:///{path}")
+    assert reopened.stats().questions == 1
+    reopened.close()

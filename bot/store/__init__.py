@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from bot.store.db import connect, default_url
+from bot.store.db import SqliteDatabase, connect, default_url
 from bot.store.migrations import migrate
 from bot.store.pseudonyms import Pseudonymizer, load_master_key
 from bot.store.stats import Stats, UnansweredQuestion
@@ -59,6 +59,8 @@ def open_store(
     db = connect(resolve_url(url), pool_size=pool_size)
     try:
         migrate(db)
+        if isinstance(db, SqliteDatabase):  # a file deleted under the running bot is made anew
+            db.on_recreate = lambda: migrate(db)
         pseudonyms = Pseudonymizer(load_master_key(db, secret))
         store = Store(db, pseudonyms, retention_days=retention_days, clock=clock)
         store.purge()

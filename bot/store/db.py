@@ -18,11 +18,13 @@ SQL (``INSERT … ON CONFLICT``, ``RETURNING``), and runs it inside
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -104,21 +106,48 @@ class SqliteDatabase:
     def __init__(self, path: str, *, busy_timeout_ms: int = 30_000) -> None:
         self.path = path
         self.url = f"sqlite:///{path}"
+        self._busy_timeout_ms = busy_timeout_ms
+        self._lock = threading.RLock()
+        self._conn = self._connect()
+        # Called with a fresh connection when the file had to be recreated (bot.store.migrations).
+        self.on_recreate: Callable[[], object] | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        path, busy_timeout_ms = self.path, self._busy_timeout_ms
         if path != ":memory:":
             _private_file(Path(path))
         # isolation_level=None: we issue BEGIN/COMMIT ourselves.
-        self._conn = sqlite3.connect(
-            path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_ms / 1000
-        )
-        self._lock = threading.RLock()
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_ms / 1000)
+        self._file = os.stat(path).st_ino if path != ":memory:" else None
         with self._lock:
-            self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            self._conn = conn
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             if path != ":memory:":
                 self._enable_wal(busy_timeout_ms / 1000)
                 # NORMAL is durable across application crashes in WAL mode;
                 # only a power loss may drop the last transactions.
-                self._conn.execute("PRAGMA synchronous = NORMAL")
-            self._conn.execute("PRAGMA foreign_keys = ON")
+                conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    def _still_there(self) -> None:
+        """A database file deleted (or replaced) under the running bot: questions went to the
+        unlinked file and were gone. Open the file anew, create its schema, and say so."""
+        if self._file is None:
+            return
+        try:
+            if os.stat(self.path).st_ino == self._file:
+                return
+        except FileNotFoundError:
+            pass
+        _LOG.error("SQLite-databasen %s försvann medan boten körde; en ny skapas och loggningen fortsätter",
+                   self.path)
+        old = self._conn
+        self._connect()
+        with contextlib.suppress(sqlite3.Error):
+            old.close()
+        if self.on_recreate is not None:
+            self.on_recreate()
 
     def _enable_wal(self, timeout_s: float) -> None:
         """Switch the file to WAL (a lasting property of the file).
@@ -152,6 +181,8 @@ class SqliteDatabase:
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[_SqliteTx]:
         with self._lock:
+            if write:
+                self._still_there()
             self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 yield _SqliteTx(self._conn)
