@@ -146,3 +146,26 @@ async def test_non_json_data_is_refused_with_a_clear_error(store_url: str) -> No
             await StorePersistence(store).update_user_data(USER, {"when": object()})
     finally:
         store.close()
+
+
+@pytest.mark.asyncio
+async def test_privacy_forget_reaches_a_running_bot(fake_bot_api: FakeBotApi, store_url: str) -> None:
+    # `rehabbot privacy forget` runs in another process: the running bot held the person's mode
+    # and conversation in memory and wrote them back at the next flush.
+    store = open_store(store_url, secret=secret_for(store_url))
+    admin = open_store(store_url, secret=secret_for(store_url))  # the CLI's own connection
+    try:
+        async with build_app(fake_bot_api, store) as app:
+            await send(app, fake_bot_api, USER, "/lage individual")
+            await send(app, fake_bot_api, USER, "vem kallar till sip")
+            await app.update_persistence()
+            assert "individual" in repr(dump_database(store_url))
+            admin.forget(USER)
+            await app.update_persistence()  # the flush must not bring it back
+            assert str(store.user_hash(USER)) not in repr(dump_database(store_url)["ptb_data"])
+            await send(app, fake_bot_api, USER, "och sen?")
+            # The running bot no longer has it either: a first turn, mode unknown.
+            assert fake_bot_api.sent_texts()[-1] == "Tur 1, läge okänt, lägen satta: 1"
+    finally:
+        admin.close()
+        store.close()

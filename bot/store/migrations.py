@@ -130,6 +130,17 @@ MIGRATIONS: tuple[Step, ...] = (
         "drop ptb_conversations: the bot has no ConversationHandler, so no sealed conversation keys",
         ("DROP TABLE IF EXISTS ptb_conversations",),
     ),
+    Step(
+        3,
+        "forgotten: who was erased and when, so a running bot drops what it holds in memory",
+        (
+            # The keyed hash only (as everywhere); purged with the rest after the retention period.
+            """CREATE TABLE forgotten (
+                user_hash TEXT PRIMARY KEY,
+                at DOUBLE PRECISION NOT NULL
+            )""",
+        ),
+    ),
 )
 
 

@@ -31,10 +31,10 @@ does not see another's later changes to them: keep per-user *settings* in
 :meth:`Store.get_settings` / :meth:`Store.set_settings`, which every call
 reads fresh,.
 
-Erasure: :meth:`Store.forget` deletes the rows, but a running Application
-still holds the person's data in memory and would write it back; a Telegram
-command that erases should also call ``application.drop_user_data(user_id)``
-and ``application.drop_chat_data(user_id)``.
+Erasure: :meth:`Store.forget` deletes the rows and records when; a running
+Application (this process or another instance) still holds the person's data
+in memory, so before it uses or writes that data again it asks whether the
+person was erased since it took the data, and then empties it instead.
 """
 
 from __future__ import annotations
@@ -91,6 +91,7 @@ class StorePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any,
         self.store = store
         # Real ids whose data this process has loaded. Memory only.
         self._loaded: dict[str, set[int]] = {"user": set(), "chat": set()}
+        self._since: dict[tuple[str, int], float] = {}  # when this process took the data in hand
 
     # -- rows ---------------------------------------------------------------
 
@@ -124,11 +125,21 @@ class StorePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any,
 
     async def _refresh(self, kind: str, real_id: int, data: dict[Any, Any]) -> None:
         if real_id in self._loaded[kind]:
-            return
+            if not await self._was_forgotten(kind, real_id):
+                return
+            data.clear()  # erased (`rehabbot privacy forget`) while this process held it
         stored = await asyncio.to_thread(self._read, kind, self.store.user_hash(real_id))
         for key, value in (stored or {}).items():
             data.setdefault(key, value)  # anything set in memory already is newer
+        self._taken(kind, real_id)
+
+    def _taken(self, kind: str, real_id: int) -> None:
         self._loaded[kind].add(real_id)
+        self._since[(kind, real_id)] = self.store.clock()
+
+    async def _was_forgotten(self, kind: str, real_id: int) -> bool:
+        since = self._since.get((kind, real_id), 0.0)
+        return await asyncio.to_thread(self.store.forgotten_since, self.store.user_hash(real_id), since)
 
     async def refresh_user_data(self, user_id: int, user_data: dict[Any, Any]) -> None:
         await self._refresh("user", user_id, user_data)
@@ -139,9 +150,14 @@ class StorePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any,
     async def _update(self, kind: str, real_id: int, data: dict[Any, Any]) -> None:
         if real_id not in self._loaded[kind] and not data:
             return  # never loaded here and empty: writing would wipe stored data
+        if real_id in self._loaded[kind] and await self._was_forgotten(kind, real_id):
+            # Erased since this process took it: writing it back would undo the erasure.
+            self._loaded[kind].discard(real_id)
+            return
         payload = _dumps(_redact_values(data))
         await asyncio.to_thread(self._write, kind, self.store.user_hash(real_id), payload)
-        self._loaded[kind].add(real_id)
+        if real_id not in self._loaded[kind]:
+            self._taken(kind, real_id)
 
     async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
         await self._update("user", user_id, data)

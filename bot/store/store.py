@@ -212,6 +212,7 @@ class Store:
             deleted += tx.execute("DELETE FROM question_log WHERE ts < ?", (cutoff,))
             deleted += tx.execute("DELETE FROM audit WHERE ts < ?", (cutoff,))
             deleted += tx.execute("DELETE FROM settings WHERE last_seen < ?", (cutoff,))
+            tx.execute("DELETE FROM forgotten WHERE at < ?", (cutoff,))
             deleted += tx.execute(
                 "DELETE FROM ptb_data WHERE kind IN ('user', 'chat') AND updated < ?", (cutoff,)
             )
@@ -253,7 +254,20 @@ class Store:
                 "DELETE FROM ptb_data WHERE kind IN ('user', 'chat') AND key_hash = ?",
                 (user_hash,),
             )
+            # A running bot (this process or another) still holds the person's data in memory;
+            # it checks this before using or writing it again (bot.store.persistence).
+            tx.execute(
+                "INSERT INTO forgotten (user_hash, at) VALUES (?, ?) "
+                "ON CONFLICT (user_hash) DO UPDATE SET at = excluded.at",
+                (user_hash, self.clock()),
+            )
         return deleted
+
+    def forgotten_since(self, user_hash: str, since: float) -> bool:
+        """Whether the person with this hash was erased after `since` (Unix seconds)."""
+        with self.db.transaction(write=False) as tx:
+            row = tx.one("SELECT at FROM forgotten WHERE user_hash = ?", (user_hash,))
+        return row is not None and float(row[0]) >= since
 
     # -- insight ------------------------------------------------------------
 
