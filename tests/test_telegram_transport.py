@@ -409,3 +409,17 @@ async def test_an_update_ptb_cannot_read_costs_that_update_only(api, shipped_bot
     assert any(f"update {also_bad} (message)" in m for m in skipped)
     offsets = [c.params.get("offset") for c in api.calls_of("getUpdates")]
     assert max(o or 0 for o in offsets) > also_bad  # the offset moved past both
+
+
+async def test_the_same_update_twice_is_answered_once(api, shipped_bot):
+    # A webhook retry, or a getUpdates answer lost after Telegram delivered it, brings an update
+    # again: the person must not get two answers.
+    update = api.text_update(USER, SIP)
+    async with polling(build(api, shipped_bot)):
+        before = len(api.sent(USER))
+        api.push(update)
+        api.push(update)
+        await api.next_sent(USER, before)
+        later = await api.reply_to(USER, "/hjalp")  # what comes after is answered as usual
+    texts = [c.text for c in api.sent(USER)[before:]]
+    assert texts.count(html(shipped_bot, SIP)) == 1 and texts[-1] == later.text

@@ -15,6 +15,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
@@ -79,6 +80,9 @@ class RetryingRequest(HTTPXRequest):
                 logger.warning("Bot API %s answered %d; retry %d", _method(url), code, attempt + 1)
             await asyncio.sleep(wait)
             attempt += 1
+
+
+SEEN = 10_000  # update ids remembered against duplicates (a few minutes of heavy traffic)
 
 
 def _method(url: str) -> str:
@@ -150,6 +154,9 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         super().__init__(max(1024, 16 * max_concurrent_updates))
         self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
         self._chats: dict[int, tuple[asyncio.Lock, list[int]]] = {}
+        # The same update twice (a webhook retry, a getUpdates answer lost after delivery) is
+        # answered once: the ids of the last SEEN updates are remembered.
+        self._seen: OrderedDict[int, None] = OrderedDict()
 
     @staticmethod
     def _key(update: object) -> int | None:
@@ -161,6 +168,15 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         return None
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        if isinstance(update, Update):
+            if update.update_id in self._seen:
+                logger.info("update %d came again; answered once", update.update_id)
+                if asyncio.iscoroutine(coroutine):
+                    coroutine.close()  # never awaited: it must not run
+                return
+            self._seen[update.update_id] = None
+            if len(self._seen) > SEEN:
+                self._seen.popitem(last=False)
         key = self._key(update)
         if key is None:
             async with self._slots:
