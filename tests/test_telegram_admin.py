@@ -216,3 +216,34 @@ def test_uploads_in_the_same_second_keep_a_backup_each(kb_copy: Path):
     backups = sorted((kb_copy / BACKUP_DIR).iterdir())
     assert len(backups) == 5
     assert {b.read_bytes() for b in backups} == {original, *versions[:4]}  # nothing overwritten
+
+
+def _faq(*ids: str) -> bytes:
+    return "".join(f"- id: {i}\n  title: Fråga {i}?\n  answer: Svar {i}.\n" for i in ids).encode()
+
+
+async def test_an_upload_that_removes_many_entries_waits_for_a_yes(api, kb_copy, store):
+    # A valid upload that emptied whole files (192 → 70 entries) once went live at once.
+    bot = Rehabbot(kb_copy)
+    async with polling(build(api, bot, store, admin_ids={ADMIN})):
+        before = len(api.sent(ADMIN))
+        api.send_document(ADMIN, "extra.yaml", _faq("e1", "e2", "e3", "e4", "e5"))
+        await api.next_sent(ADMIN, before)  # adding entries needs no confirmation
+        assert bot.kb.get("e5") is not None
+
+        before = len(api.sent(ADMIN))
+        api.send_document(ADMIN, "extra.yaml", _faq("e1"))
+        asked = await api.next_sent(ADMIN, before)
+        assert "tar bort 4 poster: e2, e3, e4, e5" in asked.text and bot.kb.get("e5") is not None
+        dropped = await api.after("sendMessage", lambda: api.press(ADMIN, asked.data_of("Nej"), asked))
+        assert "Inget ändrades" in dropped.text and bot.kb.get("e5") is not None
+
+        before = len(api.sent(ADMIN))
+        api.send_document(ADMIN, "extra.yaml", _faq("e1"))
+        asked = await api.next_sent(ADMIN, before)
+        saved = await api.after("sendMessage", lambda: api.press(ADMIN, asked.data_of("Ja"), asked))
+        assert "extra.yaml är sparad och inläst" in saved.text
+        assert bot.kb.get("e5") is None and bot.kb.get("e1") is not None
+        again = await api.after("sendMessage", lambda: api.press(ADMIN, asked.data_of("Ja"), asked))
+        assert "väntar inte längre" in again.text  # one answer per upload
+    assert ("upload", "pending") in audit_rows(store) and ("upload", "dropped") in audit_rows(store)

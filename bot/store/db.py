@@ -94,7 +94,7 @@ def _private_file(path: Path) -> None:
     -shm files the same mode) in a directory we create 0700: the question log is personal data
     even redacted, and the default umask made both world-readable."""
     if not path.parent.exists():
-        path.parent.mkdir(mode=0o700, parents=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # another instance may be first
     if not path.exists():
         path.touch(mode=0o600)
         path.chmod(0o600)  # whatever the umask

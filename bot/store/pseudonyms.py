@@ -78,7 +78,7 @@ def load_master_key(db: Database, configured: str | None = None) -> bytes:
 
 
 def _write_private(path: Path, text: str) -> None:
-    staging = path.with_name(path.name + ".tmp")
+    staging = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as stream:
         stream.write(text + "\n")

@@ -60,6 +60,8 @@ class Services:
     review_days: int = DEFAULT_REVIEW_AGE_DAYS
     kb_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     maps: MapCache = field(default_factory=_map_cache)  # the process maps drawn so far
+    # Uploads that would remove entries, waiting for the admin's "yes": token → (file name, bytes, admin)
+    pending_uploads: dict[str, tuple[str, bytes, int | None]] = field(default_factory=dict)
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.admin_ids

@@ -77,6 +77,7 @@ def register(app: Application) -> None:
     app.add_handler(ButtonHandler(pathways.on_list, pattern=callbacks.WALK_LIST))
     app.add_handler(ButtonHandler(pathways.on_cancel, pattern=callbacks.WALK_CANCEL))
     app.add_handler(ButtonHandler(maps.on_map, pattern=callbacks.MAP))
+    app.add_handler(ButtonHandler(admin.on_upload_confirm, pattern=callbacks.UPLOAD))
     app.add_handler(CallbackQueryHandler(buttons.on_unknown))  # anything else, empty data too
 
     app.add_handler(InlineQueryHandler(inline.inline_query))

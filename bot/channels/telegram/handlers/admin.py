@@ -14,6 +14,7 @@ import functools
 import logging
 import os
 import re
+import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Coroutine
@@ -22,11 +23,14 @@ from typing import Any
 
 from telegram import Update
 
+from bot.channels.telegram.handlers import callbacks as cb
 from bot.channels.telegram.handlers import views
 from bot.channels.telegram.handlers.common import (
     Context,
     get_prefs,
+    match_of,
     message_of,
+    query_of,
     send,
     services,
     user_id,
@@ -38,6 +42,7 @@ from bot.text.normalize import as_number
 logger = logging.getLogger(__name__)
 
 MAX_UPLOAD_KB = 512
+CONFIRM_REMOVALS = 3  # an upload that removes more entries than this waits for the admin's "yes"
 MAX_PROBLEMS_SHOWN = 15  # a screenful in one message; a file with 12,000 errors once sent 714
 BACKUP_DIR = ".backups"
 _FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\.ya?ml$")
@@ -180,6 +185,27 @@ async def _upload(update: Update, context: Context) -> None:
         return
     async with svc.kb_lock:
         outcome = await asyncio.to_thread(replace_file, svc.rehabbot, name, data)
+    if outcome.removed:
+        token = secrets.token_hex(6)
+        svc.pending_uploads[token] = (name, data, uid)
+        await svc.store.audit("upload", uid, "pending", f"{name}: would remove {len(outcome.removed)} entries")
+        shown = ", ".join(outcome.removed[:MAX_PROBLEMS_SHOWN])
+        more = len(outcome.removed) - MAX_PROBLEMS_SHOWN
+        html = views.say(prefs.lang, "upload_confirm", name=name, n=len(outcome.removed),
+                         ids=shown + (f" … (+{more})" if more > 0 else ""))
+        T = views.texts(prefs.lang)
+        markup = views.keyboard([[views.button(T["btn_upload_yes"], cb.upload(token, True)),
+                                  views.button(T["btn_upload_no"], cb.upload(token, False))]])
+        await send(message, html, markup)
+        return
+    await _report_upload(update, context, name, outcome)
+
+
+async def _report_upload(update: Update, context: Context, name: str, outcome: Outcome) -> None:
+    svc = services(context)
+    prefs = await get_prefs(update, context)
+    message = message_of(update)
+    uid = user_id(update)
     T = views.texts(prefs.lang)
     if outcome.errors:
         await svc.store.audit("upload", uid, "invalid", f"{name}: {len(outcome.errors)} fel")
@@ -202,12 +228,14 @@ async def _upload(update: Update, context: Context) -> None:
 
 class Outcome:
     def __init__(self, errors: list[str] | None = None, warnings: list[str] | None = None,
-                 backup: str = "", failure: str = ""):
+                 backup: str = "", failure: str = "", removed: list[str] | None = None):
         self.errors, self.warnings = errors or [], warnings or []
         self.backup, self.failure = backup, failure
+        self.removed = removed or []  # not saved: it would remove these entries, unconfirmed
 
 
-def replace_file(rehabbot, name: str, data: bytes, now: dt.datetime | None = None) -> Outcome:
+def replace_file(rehabbot, name: str, data: bytes, now: dt.datetime | None = None,
+                 confirmed: bool = False) -> Outcome:
     """Validate `data` as `name` with the rest of the directory; when valid, swap it in with a backup.
 
     Blocking (runs in a worker thread). Nothing on disk or in memory changes
@@ -225,6 +253,9 @@ def replace_file(rehabbot, name: str, data: bytes, now: dt.datetime | None = Non
     errors, warnings = _split(shown)
     if kb is None:
         return Outcome(errors or ["ogiltig kunskapsbas"], warnings)
+    removed = sorted(set(rehabbot.kb.by_id) - set(kb.by_id))
+    if len(removed) > CONFIRM_REMOVALS and not confirmed:
+        return Outcome(warnings=warnings, removed=removed)
     stamp = (now or dt.datetime.now()).strftime("%Y-%m-%dT%H%M%S")
     backup = ""
     try:
@@ -262,3 +293,25 @@ def _as_in(directory: Path, trial: Path, problem: Problem) -> Problem:
             path = real + path[len(prefix):]
             break
     return Problem(path, problem.line, problem.message, problem.warning)
+
+
+@admin_only("upload")
+async def on_upload_confirm(update: Update, context: Context) -> None:
+    """`u:<token>:<y|n>`: the admin's answer to an upload that would remove entries."""
+    svc = services(context)
+    prefs = await get_prefs(update, context)
+    query = query_of(update)
+    found = match_of(context)
+    pending = svc.pending_uploads.pop(found["token"], None)
+    await query.answer()
+    if pending is None or pending[2] != user_id(update):
+        await send(message_of(update), views.say(prefs.lang, "upload_gone"))
+        return
+    name, data, uid = pending
+    if found["act"] == "n":
+        await svc.store.audit("upload", uid, "dropped", name)
+        await send(message_of(update), views.say(prefs.lang, "upload_dropped", name=name))
+        return
+    async with svc.kb_lock:
+        outcome = await asyncio.to_thread(replace_file, svc.rehabbot, name, data, None, True)
+    await _report_upload(update, context, name, outcome)

@@ -33,6 +33,8 @@ handler acts on it. Entry ids are at most 32 characters of ``[a-z0-9_]``
 ``gl``                  the list of pathways, in this message
 ``gx``                  cancel the walk
 ``k:<a|p>:<id>``        the process map with actor / pathway ``id`` marked
+``u:<token>:<y|n>``     an admin confirms (``y``) or drops (``n``) the upload
+                        waiting under ``token`` (it would remove entries)
 =====================  =====================================================
 
 The longest entry button, ``v:`` + 32 + ``:x:`` + 19 digits, is 56 bytes. A
@@ -74,9 +76,10 @@ WALK_NEW = re.compile(rf"^gn:(?P<id>{_PATHWAY})$")
 WALK_LIST = re.compile(r"^gl$")
 WALK_CANCEL = re.compile(r"^gx$")
 MAP = re.compile(rf"^k:(?P<kind>[ap]):(?P<id>{_ID})$")
+UPLOAD = re.compile(r"^u:(?P<token>[0-9a-f]{12}):(?P<act>[yn])$")
 
 ALL = (VIEW, OPEN, PAGE, FEEDBACK, NONE_OF_THESE, MODE, LANG, NOOP, WALK, PLAN, WALK_NEW, WALK_LIST,
-       WALK_CANCEL, MAP)
+       WALK_CANCEL, MAP, UPLOAD)
 
 
 def view(entry_id: str, section: str = "", ctx: str = "") -> str:
@@ -132,6 +135,10 @@ def walk(pathway_id: str, key: str, choices: tuple[int, ...] | list[int], action
 
 def walk_new(pathway_id: str) -> str:
     return _checked(f"gn:{pathway_id}")
+
+
+def upload(token: str, confirm: bool) -> str:
+    return _checked(f"u:{token}:{'y' if confirm else 'n'}")
 
 
 def map_of(kind: str, target_id: str) -> str:
