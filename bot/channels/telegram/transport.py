@@ -1,12 +1,12 @@
-"""How the Telegram channel talks to the Bot API: retries, and per-chat ordering.
+"""How the Telegram channel talks to the Bot API: retries, unreadable updates, per-chat order.
 
-* `RetryingRequest` retries 5xx answers and dropped connections (PTB's
-  `AIORateLimiter` handles Telegram's flood limits and `RetryAfter`).
+* `RetryingRequest` retries 5xx answers and dropped connections until a deadline
+  (PTB's `AIORateLimiter` handles Telegram's flood limits and `RetryAfter`).
 * `UpdatesRequest` fetches updates so that one PTB cannot read costs only that
   update: it reaches the bot as an empty update (logged with its id), the
   offset moves past it, and the others are answered.
 * `PerChatUpdateProcessor` processes updates concurrently but in order within
-  each chat.
+  each chat, and the same update only once.
 """
 
 from __future__ import annotations
@@ -21,9 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.error import NetworkError, TimedOut
-from telegram.ext import (
-    BaseUpdateProcessor,
-)
+from telegram.ext import BaseUpdateProcessor
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 if TYPE_CHECKING:
