@@ -227,9 +227,36 @@ def test_install_adds_the_filter_to_every_root_handler_once() -> None:
         install()
         install()
         assert sum(isinstance(f, RedactingFilter) for f in handler.filters) == 1
+        assert [type(f).__name__ for f in handler.filters] == ["RepeatFilter", "RedactingFilter"]
         logging.getLogger("telegram.ext.Application").info("text: %s", "811218-9876")
     finally:
         root.removeHandler(handler)
         root.setLevel(old_level)
     assert "811218-9876" not in stream.getvalue()
     assert "[personnummer]" in stream.getvalue()
+
+
+def test_a_repeated_error_is_logged_a_few_times_then_counted() -> None:
+    from bot.store.logging_filter import RepeatFilter
+    now = [0.0]
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RepeatFilter(burst=5, window=60.0, clock=lambda: now[0]))
+    handler.addFilter(RedactingFilter())
+    log = logging.getLogger("test.repeat")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    try:
+        for i in range(1000):
+            log.error("update %d failed", i)
+        log.warning("another kind of trouble")
+        now[0] = 61.0  # a minute later the same kind is let through again, with the count
+        log.error("update %d failed", 1000)
+        log.info("info is never held back")
+    finally:
+        log.removeHandler(handler)
+    lines = stream.getvalue().splitlines()
+    assert lines[:5] == [f"update {i} failed" for i in range(5)]
+    assert lines[5:] == ["another kind of trouble", "update 1000 failed (995 liknande rader hölls tillbaka)",
+                         "info is never held back"]

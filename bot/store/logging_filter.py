@@ -9,14 +9,47 @@ Exception text is redacted the same way.
 
 Attach it to *handlers*, not loggers: a filter on a logger does not see
 records propagated from child loggers (``telegram.ext.…``), while a handler
-sees them all. :func:`install` does that for the root logger's handlers.
+sees them all. :func:`install` does that for the root logger's handlers, with a
+:class:`RepeatFilter` in front, so one repeated fault cannot flood the log.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 
 from bot.text.redact import redact
+
+
+class RepeatFilter(logging.Filter):
+    """Lets through at most `burst` warnings or errors of one kind (logger, level, message
+    template) per `window` seconds; the next one let through says how many were held back.
+    One bad input once repeated an error thousands of times a minute (about 10 GB a day)."""
+
+    def __init__(self, burst: int = 5, window: float = 60.0, clock: Callable[[], float] = time.monotonic):
+        super().__init__()
+        self.burst, self.window, self.clock = burst, window, clock
+        self._seen: dict[tuple[str, int, str], list[float]] = {}  # key → [window start, count, held back]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        key = (record.name, record.levelno, str(record.msg))
+        now = self.clock()
+        if len(self._seen) > 1000:  # many kinds at once: start over rather than grow
+            self._seen.clear()
+        state = self._seen.setdefault(key, [now, 0, 0])
+        if now - state[0] > self.window:
+            state[0], state[1] = now, 0
+        state[1] += 1
+        if state[1] > self.burst:
+            state[2] += 1
+            return False
+        if state[2]:
+            record.msg = f"{record.msg} ({int(state[2])} liknande rader hölls tillbaka)"
+            state[2] = 0
+        return True
 
 
 class RedactingFilter(logging.Filter):
@@ -53,6 +86,8 @@ def install(logger: logging.Logger | None = None) -> RedactingFilter:
     target = logger or logging.getLogger()
     redacting = RedactingFilter()
     for handler in target.handlers:
+        if not any(isinstance(existing, RepeatFilter) for existing in handler.filters):
+            handler.addFilter(RepeatFilter())  # before redaction: it needs the message template
         if not any(isinstance(existing, RedactingFilter) for existing in handler.filters):
             handler.addFilter(redacting)
     return redacting
