@@ -345,3 +345,23 @@ async def test_a_button_press_without_data_gets_the_stale_notice(api, shipped_bo
             notice = await api.after("answerCallbackQuery", lambda q=query: api.push({"callback_query": q}))
             assert notice.params.get("text"), data
     assert "Traceback" not in caplog.text
+
+
+async def test_a_database_that_cannot_open_at_start_is_tried_again(api, shipped_bot, tmp_path, caplog):
+    # PostgreSQL down at start once meant no database for the rest of the process's life.
+    from bot.settings import Settings
+    from bot.store import open_store
+    from bot.store.gateway import ReopeningGateway, open_gateway
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where the database's directory should be")
+    url = f"sqlite:///{blocker / 'rehabbot.sqlite3'}"
+    assert isinstance(open_gateway(Settings.from_env({"DATABASE_URL": url})), ReopeningGateway)
+    gateway = ReopeningGateway(lambda: open_store(url), "cannot open", first_wait=0.0)  # no back-off here
+    async with polling(build(api, shipped_bot, gateway)):
+        first = await api.reply_to(USER, SIP)  # answered without a database
+        assert first.text == html(shipped_bot, SIP) and not gateway.available
+        blocker.unlink()  # the database can be reached again
+        await api.reply_to(USER, SIP)
+        assert gateway.available and gateway.store.stats(1).questions == 1
+    gateway.close()
+    assert "still no database" in caplog.text and "can be reached again" in caplog.text

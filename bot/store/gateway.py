@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,6 @@ class StoreGateway:
     value (None, False, {}), so the conversation always goes on.
     """
 
-    available = True
     # How long an answer waits for the store on its way out (the log row id for 👍/👎, the saved
     # settings). A locked SQLite file or an unreachable PostgreSQL once held every answer for
     # the 30 s busy timeout; now the answer goes without, and the write finishes behind it.
@@ -38,8 +38,20 @@ class StoreGateway:
     def __init__(self, store: Any):
         self.store = store
 
-    async def _call(self, what: str, fn: Callable[..., Any], *args: Any, default: Any = None,
-                    wait: float | None = None, **kwargs: Any) -> Any:
+    @property
+    def available(self) -> bool:
+        return self.store is not None
+
+    async def _ready(self) -> bool:
+        """Whether there is a store to call (`ReopeningGateway` may still be waiting for one)."""
+        return self.store is not None
+
+    async def _call(self, what: str, *args: Any, default: Any = None, wait: float | None = None,
+                    run: Callable[[], Any] | None = None, **kwargs: Any) -> Any:
+        """The store's method `what` (or `run`) in a worker thread; `default` on any failure."""
+        if not await self._ready():
+            return default
+        fn = run or getattr(self.store, what)
         try:
             return await asyncio.wait_for(asyncio.to_thread(fn, *args, **kwargs), wait)
         except TimeoutError:
@@ -54,32 +66,30 @@ class StoreGateway:
                            user_id: int | None) -> int | None:
         """The log row id of the (redacted) question, or None when it could not be logged."""
         return await self._call(
-            "log_question", self.store.log_question, channel=channel, mode=mode, lang=lang,
+            "log_question", channel=channel, mode=mode, lang=lang,
             question=question, entry_id=entry_id, status=status, confidence=confidence,
             elapsed_ms=elapsed_ms, user_id=user_id, wait=self.answer_wait_s)
 
     async def add_feedback(self, log_id: int, user_id: int, value: int) -> bool:
-        return bool(await self._call("add_feedback", self.store.add_feedback, log_id, user_id, value,
-                                     default=False))
+        return bool(await self._call("add_feedback", log_id, user_id, value, default=False))
 
     async def get_settings(self, user_id: int) -> dict[str, str] | None:
         """The saved settings, {} when there are none, None when the store failed."""
-        return await self._call("get_settings", self.store.get_settings, user_id, wait=self.answer_wait_s)
+        return await self._call("get_settings", user_id, wait=self.answer_wait_s)
 
     async def set_settings(self, user_id: int, mode: str | None = None, lang: str | None = None) -> bool:
-        done = await self._call("set_settings", self.store.set_settings, user_id, mode=mode, lang=lang,
-                                default=False)
+        done = await self._call("set_settings", user_id, mode=mode, lang=lang, default=False)
         return done is not False
 
     async def audit(self, action: str, user_id: int | None, result: str, detail: str = "") -> None:
-        await self._call("audit", self.store.audit, action, user_id, result, detail)
+        await self._call("audit", action, user_id, result, detail)
 
     async def stats_report(self, days: int | None) -> str | None:
         """The plain-text statistics report (the same as `rehabbot stats`), or None."""
         def report() -> str:
             from bot.store.report import format_stats
             return format_stats(self.store.stats(days))
-        return await self._call("stats", report)
+        return await self._call("stats", run=report)
 
     @property
     def retention_days(self) -> int | None:
@@ -103,8 +113,6 @@ class StoreGateway:
 
 class NoStore(StoreGateway):
     """The gateway when there is no database: nothing is stored, everything still answers."""
-
-    available = False
 
     def __init__(self, reason: str = ""):
         super().__init__(None)
@@ -143,14 +151,56 @@ class NoStore(StoreGateway):
         pass
 
 
+class ReopeningGateway(StoreGateway):
+    """The gateway of a database that could not be opened at start (PostgreSQL down, a
+    directory missing): it answers like `NoStore` and tries again with a back-off, and from the
+    first success on it is the store's gateway. Before, the bot ran without a database for the
+    rest of the process's life."""
+
+    def __init__(self, opener: Callable[[], Any], reason: str, first_wait: float = 5.0,
+                 max_wait: float = 300.0, clock: Callable[[], float] = time.monotonic):
+        super().__init__(None)
+        self.reason = reason
+        self._opener, self._clock, self._max = opener, clock, max_wait
+        self._wait = first_wait
+        self._next = clock() + first_wait
+        self._opening = asyncio.Lock()
+
+    async def _ready(self) -> bool:
+        if self.store is not None:
+            return True
+        if self._clock() < self._next or self._opening.locked():
+            return False
+        async with self._opening:
+            try:
+                self.store = await asyncio.to_thread(self._opener)
+            except Exception as exc:  # noqa: BLE001 - any failure: try again later
+                self._wait = min(self._wait * 2, self._max)
+                self._next = self._clock() + self._wait
+                logger.warning("still no database (next try in %.0f s): %s", self._wait, exc)
+                return False
+        logger.warning("the database can be reached again: the question log, feedback and settings resume")
+        return True
+
+    def persistence(self) -> BasePersistence | None:
+        return None  # PTB reads its persistence at start only: user and chat data stay in memory
+
+    def close(self) -> None:
+        if self.store is not None:
+            super().close()
+
+
 def open_gateway(settings: Settings) -> StoreGateway:
-    """The store `DATABASE_URL` names, or `NoStore` (with the reason logged) when it cannot open."""
+    """The store `DATABASE_URL` names; when it cannot open, a gateway that keeps trying."""
+    from bot.store import open_store
+
+    def opener() -> Any:
+        return open_store(settings.database_url, retention_days=settings.retention_days, secret=settings.secret)
     try:
-        from bot.store import open_store
-        return StoreGateway(open_store(settings.database_url, retention_days=settings.retention_days,
-                                       secret=settings.secret))
-    except Exception as exc:  # noqa: BLE001  (any failure to open: run without a database)
-        logger.warning("running without a database (no question log, feedback or saved settings): %s", exc)
-        return NoStore(str(exc))
+        return StoreGateway(opener())
+    except Exception as exc:  # noqa: BLE001  (any failure to open: answer anyway, try again later)
+        logger.warning("running without a database for now (no question log, feedback or saved settings); "
+                       "trying again: %s", exc)
+        return ReopeningGateway(opener, str(exc))
 
 
