@@ -140,6 +140,17 @@ CASES = [
     ("I'm Anna Svensson", "I'm [namn]", {"name"}),
     ("Anna Svensson heter jag", "[namn] heter jag", {"name"}),
     ("Jag, Anna Svensson, undrar", "Jag, [namn], undrar", {"name"}),
+    # addresses, accounts, case numbers, diagnoses
+    ("Jag bor på Storgatan 12 i Spånga", "Jag bor på [adress] i Spånga", {"address"}),
+    ("123 45 Stockholm", "[adress] Stockholm", {"address"}),
+    ("SE45 5000 0000 0583 9825 7466", "[kontonummer]", {"account"}),
+    ("kort 4111 1111 1111 1111", "kort [kontonummer]", {"account"}),
+    ("Dnr 2024/1234", "[diarienummer]", {"case"}),
+    ("dnr SN 2023-0456", "[diarienummer]", {"case"}),
+    ("F31.8 och M54.5", "[diagnos] och [diagnos]", {"diagnosis"}),
+    ("Jag har depression och ADHD", "Jag har [diagnos] och [diagnos]", {"diagnosis"}),
+    ("beroende på vad soc säger", "beroende på vad soc säger", set()),
+    ("SFB 30 kap. 10 § och lag (2019:1297)", "SFB 30 kap. 10 § och lag (2019:1297)", set()),
     # kept: nothing personal
     ("Vad gör Försäkringskassan?", "Vad gör Försäkringskassan?", set()),
     ("Ska jag ringa 1177 eller 112?", "Ska jag ringa 1177 eller 112?", set()),
@@ -260,3 +271,9 @@ def test_a_repeated_error_is_logged_a_few_times_then_counted() -> None:
     assert lines[:5] == [f"update {i} failed" for i in range(5)]
     assert lines[5:] == ["another kind of trouble", "update 1000 failed (995 liknande rader hölls tillbaka)",
                          "info is never held back"]
+
+
+def test_diagnoses_are_kept_for_understanding_a_question_never_for_storing_it() -> None:
+    question = "Vem hjälper mig med min depression?"
+    assert redact(question).text == "Vem hjälper mig med min [diagnos]?"
+    assert redact(question, health=False).text == question

@@ -37,7 +37,8 @@ from bot.text.normalize import is_stopword, stem, tokens
 DEFAULT_THRESHOLD = 65
 
 # The words of the redaction placeholders ("[personnummer]", "[telefon]" …) say nothing about a theme.
-PLACEHOLDER_WORDS = frozenset(["personnummer", "samordningsnummer", "telefon", "post", "nummer", "namn", "epost"])
+PLACEHOLDER_WORDS = frozenset(["personnummer", "samordningsnummer", "telefon", "post", "nummer", "namn", "epost",
+                               "adress", "kontonummer", "diarienummer", "diagnos"])
 
 
 @dataclass(frozen=True)

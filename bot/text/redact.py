@@ -29,8 +29,14 @@ The passes run in a fixed order, and the order is the design:
    Shorter numbers (``1177``, ``112``, years, ages) are kept, since
    questions legitimately mention them.
 6. **Names introduced as names** ("jag heter Anna Svensson", "min mamma heter
-   …", "my name is …") → ``[namn]``. Names elsewhere cannot be recognised
-   reliably without a name list; the bot asks people not to write them.
+   …", "my name is …", "Namn: …") → ``[namn]``. Names elsewhere cannot be
+   recognised reliably without a name list; the bot asks people not to write them.
+7. **Addresses, accounts and case numbers**: IBAN and grouped card numbers,
+   a street with its number, a postcode, a diarienummer → ``[adress]``,
+   ``[kontonummer]``, ``[diarienummer]``.
+8. **Diagnoses** (health data): ICD-10 codes and the common diagnosis words →
+   ``[diagnos]``, for storing only: the matcher reads the question with them
+   (``redact(text, health=False)``).
 
 A valid personnummer that also fits a phone layout (``0701234567``) is
 labelled ``[personnummer]``: either way it is removed, and the label only
@@ -65,6 +71,10 @@ PLACEHOLDERS: dict[str, str] = {
     "email": "[e-post]",
     "number": "[nummer]",
     "name": "[namn]",
+    "address": "[adress]",
+    "account": "[kontonummer]",
+    "case": "[diarienummer]",
+    "diagnosis": "[diagnos]",
 }
 
 
@@ -120,6 +130,22 @@ _PHONE = re.compile(
 )
 
 _LONG_NUMBER = re.compile(r"(?<!\w)\d{8,}(?!\w)")
+# IBAN ("SE45 5000 0000 0583 9825 7466") and card numbers written in groups ("4111 1111 1111 1111").
+_ACCOUNT = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){3,7}(?:[ ]?[A-Z0-9]{1,4})?\b"
+                      r"|(?<!\d)\d{4}(?:[ -]\d{4}){3}(?!\d)")
+# A street and number ("Storgatan 12", "Drottningholmsvägen 5B"), a postcode ("123 45", "SE-123 45").
+_STREET = re.compile(r"\b[A-ZÅÄÖ][a-zåäöé]+(?:gatan|vägen|gränd|backen|torget|stigen|allén|platsen|plan|leden|gata|väg)"
+                     r"\s+\d{1,4}[A-Za-z]?\b")
+_POSTCODE = re.compile(r"(?<![\d-])(?:SE-?)?[1-9]\d{2}\s\d{2}(?!\d)")
+# Diarienummer: "Dnr 2024/1234", "dnr SN 2023-0456", "ärende 2024:123".
+_CASE = re.compile(r"(?i)\b(?:dnr|diarienr|diarienummer|ärendenr|ärendenummer)\.?\s*:?\s*(?:[A-ZÅÄÖ]{1,4}\s?)?"
+                   r"\d{2,4}[/:.-]\d{1,6}(?:[/:.-]\d{1,4})?")
+# Diagnoses: ICD-10 codes (F31.8, M54.5, F32) and the diagnosis words people write most.
+_ICD = re.compile(r"\b[A-TV-Z][0-9]{2}(?:\.[0-9A-Z]{1,2})?\b(?=[^\w]|$)")
+_DIAGNOSES = re.compile(r"(?i)\b(?:depression(?:er)?|deprimerad|bipolär(?:\s+sjukdom)?|schizofreni|psykos|"
+                        r"ptsd|adhd|autism|aspergers?|ångestsyndrom|paniksyndrom|ocd|anorexi|bulimi|"
+                        r"fibromyalgi|multipel\s+skleros|epilepsi|diabetes|cancer|hiv|"
+                        r"utmattningssyndrom|utbrändhet|missbruk|alkoholism)\b")
 
 _NAME_WORD = r"[A-ZÅÄÖÉÜ][\w'-]+"
 # "Namn: Anna Svensson", "I'm Anna Svensson", "Jag, Anna Svensson, undrar": a capitalised
@@ -169,18 +195,29 @@ def _always(kind: str) -> Callable[[re.Match[str]], str | None]:
 _PASSES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]]] = [
     (_EMAIL, _always("email")),
     (_EMAIL_WRITTEN, _always("email")),
+    (_ACCOUNT, _always("account")),
     (_ID_LAYOUT, _valid_id),
     (_PHONE, _always("phone")),
     (_ID_LAYOUT, _id_with_bad_checksum),
+    (_CASE, _always("case")),
     (_LONG_NUMBER, _always("number")),
+    (_STREET, _always("address")),
+    (_POSTCODE, _always("address")),
+]
+# Health data: stored text never keeps it, but the matcher needs it ("Vem hjälper mig med min
+# depression?"), so `redact(..., health=False)` leaves it for understanding the question.
+_HEALTH: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]]] = [
+    (_ICD, _always("diagnosis")),
+    (_DIAGNOSES, _always("diagnosis")),
 ]
 
 
-def redact(text: str) -> Redacted:
-    """Replace personal data in ``text`` by placeholders; report what was found."""
+def redact(text: str, health: bool = True) -> Redacted:
+    """Replace personal data in ``text`` by placeholders; report what was found. `health=False`
+    keeps diagnoses (for understanding a question, never for storing it)."""
     text = _INVISIBLE.sub("", _DASHES.sub("-", unicodedata.normalize("NFKC", text)))
     kinds: set[str] = set()
-    for pattern, decide in _PASSES:
+    for pattern, decide in _PASSES + (_HEALTH if health else []):
 
         def replace(match: re.Match[str], decide=decide) -> str:
             kind = decide(match)

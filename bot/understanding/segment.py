@@ -30,7 +30,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+|(?<=\?)(?=\S)")
 _COMMA = re.compile(r",\s*|\s+-\s+|\s+–\s+")
 SHORT = 16  # words (without filler); a message this short is not split into question and context
 _LONG_SENTENCE = 22  # words; a run-on sentence longer than this is split at its commas too
-_PLACEHOLDER = re.compile(r"\[(personnummer|samordningsnummer|telefon|e-post|nummer|namn)\]")
+_PLACEHOLDER = re.compile(r"\[(personnummer|samordningsnummer|telefon|e-post|nummer|namn|adress|kontonummer|"
+                          r"diarienummer)\]")
 
 # Sentence openings (folded) that make a question even without a question mark.
 _QUESTION_START = re.compile(
@@ -115,7 +116,7 @@ def is_question(sentence: str) -> bool:
 
 def _strip_filler(sentence: str) -> str:
     """The sentence without personal data, a leading greeting or a self-introduction."""
-    text = _INTRODUCTION.sub(" ", redact(sentence).text)
+    text = _INTRODUCTION.sub(" ", redact(sentence, health=False).text)
     text = _PLACEHOLDER.sub(" ", text)
     folded = fold(text).strip(" ,.!?")
     lead = _LEADING_FILLER.match(folded)
