@@ -292,6 +292,11 @@ def cmd_decision(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    try:
+        args.settings.check_for_service()
+    except SettingsError as exc:
+        print(f"rehabbot run: {exc}", file=sys.stderr)
+        return 2
     if not args.settings.telegram_token:
         print("rehabbot run: TELEGRAM_BOT_TOKEN saknas; sätt den till botens token från @BotFather "
               "(för att prova utan Telegram: rehabbot chat)", file=sys.stderr)

@@ -76,8 +76,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_privacy(args: argparse.Namespace) -> int:
+    from bot.store.pseudonyms import MissingSecret
+
     with _open(args) as store:
-        deleted = store.forget(args.telegram_user_id)
+        try:
+            deleted = store.forget(args.telegram_user_id)
+        except MissingSecret as exc:  # the person's rows are found by their pseudonym only
+            print(f"rehabbot privacy: {exc}", file=sys.stderr)
+            return 2
         # Record that an erasure happened, but not whose: the audit row must
         # not bring back what was just deleted.
         store.audit("privacy_forget", None, "ok", detail=f"{deleted} rader raderade")

@@ -53,9 +53,6 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read and check every variable; raise `SettingsError` for the first bad one."""
         env = {k: v.strip() for k, v in (os.environ if environ is None else environ).items()}
-        if env.get("DATABASE_URL", "").startswith(("postgresql:", "postgres:")) and not env.get("REHABBOT_SECRET"):
-            raise SettingsError("REHABBOT_SECRET saknas: med PostgreSQL ska nyckeln för pseudonymerna hållas "
-                                "utanför databasen (samma värde i alla instanser)")
         return cls(
             kb=Path(env["REHABBOT_KB"]) if env.get("REHABBOT_KB") else None,
             database_url=env.get("DATABASE_URL") or None,
@@ -70,6 +67,14 @@ class Settings:
             webhook_secret=_webhook_secret(env, "REHABBOT_WEBHOOK_SECRET"),
             heartbeat_file=Path(env["REHABBOT_HEARTBEAT_FILE"]) if env.get("REHABBOT_HEARTBEAT_FILE") else None,
         )
+
+    def check_for_service(self) -> None:
+        """What a long-running bot needs beyond a valid environment: with PostgreSQL, shared by
+        instances on several hosts, the pseudonym key must come from REHABBOT_SECRET (it is never
+        kept in the database, where whoever read it could reverse every pseudonym)."""
+        if (self.database_url or "").startswith(("postgresql:", "postgres:")) and not self.secret:
+            raise SettingsError("REHABBOT_SECRET saknas: med PostgreSQL ska nyckeln för pseudonymerna hållas "
+                                "utanför databasen (samma värde i alla instanser)")
 
     def heartbeat(self) -> Path:
         """Where `rehabbot run` writes its heartbeat and `rehabbot health` reads it."""

@@ -414,10 +414,31 @@ def test_a_key_an_older_version_kept_in_the_database_moves_to_the_file(tmp_path:
         moved.close()
 
 
-def test_postgresql_without_a_secret_is_refused_at_start() -> None:
+def test_a_bot_on_postgresql_without_a_secret_is_refused_at_start(tmp_path: Path) -> None:
+    from conftest import run_cli
     with pytest.raises(SettingsError, match="REHABBOT_SECRET saknas"):
-        Settings.from_env({"DATABASE_URL": "postgresql://bot@db/rehabbot"})
-    assert Settings.from_env({"DATABASE_URL": "postgresql://bot@db/rehabbot", "REHABBOT_SECRET": "s" * 32})
+        Settings.from_env({"DATABASE_URL": "postgresql://bot@db/rehabbot"}).check_for_service()
+    Settings.from_env({"DATABASE_URL": "postgresql://bot@db/rehabbot", "REHABBOT_SECRET": "s" * 32}).check_for_service()
+    Settings.from_env({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}).check_for_service()
+    result = run_cli("run", env={"TELEGRAM_BOT_TOKEN": "123:abc", "DATABASE_URL": "postgresql://bot@127.0.0.1:9/x"})
+    assert result.returncode == 2 and result.stderr.strip().splitlines() == [
+        ("rehabbot run: REHABBOT_SECRET saknas: med PostgreSQL ska nyckeln för pseudonymerna hållas utanför "
+        "databasen (samma värde i alla instanser)")]
+
+
+def test_statistics_work_on_postgresql_without_a_secret_and_erasure_says_what_is_missing(store_url) -> None:
+    from bot.store.pseudonyms import MissingSecret
+    if not store_url.startswith("postgres"):
+        pytest.skip("the key file makes SQLite's key")
+    store = open_store(store_url)  # no secret
+    try:
+        store.log_question(channel="console", mode="staff", lang="sv", question="vem kallar till sip",
+                           entry_id="sip", status="answer", confidence=0.9, elapsed_ms=1.0)
+        assert store.stats().questions == 1
+        with pytest.raises(MissingSecret, match="REHABBOT_SECRET saknas"):
+            store.forget(12345)
+    finally:
+        store.close()
 
 
 def test_a_database_file_deleted_under_the_running_bot_is_made_anew(tmp_path: Path, caplog) -> None:

@@ -12,8 +12,8 @@ the database could reverse every pseudonym by trying ids in order. So on
 SQLite a random key is generated once into a file beside the database
 (``rehabbot.sqlite3.key``, mode 0600; a key an older version kept in the
 ``secret`` table moves there at the first start), and PostgreSQL, shared by
-instances on several hosts, needs ``REHABBOT_SECRET`` (`bot.settings` refuses
-to start without it).
+instances on several hosts, needs ``REHABBOT_SECRET``: `rehabbot run` refuses
+to start without it; statistics and export work without (they need no pseudonym).
 
 Changing the key orphans existing pseudonyms: settings and conversation
 state are then not found again (they expire by retention), nothing leaks.
@@ -36,13 +36,26 @@ SECRET_ENV = "REHABBOT_SECRET"
 _SECRET_ROW = "pseudonym_key"
 
 
+class MissingSecret(ValueError):
+    """A pseudonym was needed, and there is no key (PostgreSQL without REHABBOT_SECRET)."""
+
+
 class Pseudonymizer:
     """Turns ids into stable keyed hashes."""
 
-    def __init__(self, master: bytes) -> None:
-        if not master:
+    def __init__(self, master: bytes | None) -> None:
+        """`master` None: no key (PostgreSQL without REHABBOT_SECRET). Statistics and export still
+        work; anything that needs a pseudonym says what is missing."""
+        if master is not None and not master:
             raise ValueError("empty pseudonymisation key")
-        self._hash_key = hmac.new(master, b"rehabbot/id-hash/v1", hashlib.sha256).digest()
+        self._hash_key = hmac.new(master, b"rehabbot/id-hash/v1", hashlib.sha256).digest() if master else None
+
+    @property
+    def _key(self) -> bytes:
+        if self._hash_key is None:
+            raise MissingSecret(f"{SECRET_ENV} saknas: med PostgreSQL hålls nyckeln för pseudonymerna "
+                                "utanför databasen (samma värde i alla instanser)")
+        return self._hash_key
 
     def id_hash(self, telegram_id: int) -> str:
         """The pseudonym of a Telegram user or chat id.
@@ -50,24 +63,24 @@ class Pseudonymizer:
         Users and chats share one namespace on purpose: in a private chat the
         chat id equals the user id, so erasing a user also finds that chat.
         """
-        return hmac.new(self._hash_key, b"id:%d" % int(telegram_id), hashlib.sha256).hexdigest()
+        return hmac.new(self._key, b"id:%d" % int(telegram_id), hashlib.sha256).hexdigest()
 
     def text_hash(self, label: str, text: str) -> str:
         """A keyed hash of any other identifying text (e.g. a conversation key)."""
         message = label.encode() + b"\0" + text.encode()
-        return hmac.new(self._hash_key, message, hashlib.sha256).hexdigest()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
 
 
-def load_master_key(db: Database, configured: str | None = None) -> bytes:
+def load_master_key(db: Database, configured: str | None = None) -> bytes | None:
     """``configured`` (``REHABBOT_SECRET``) if set, else, on SQLite, the key file beside the
-    database (created once, mode 0600)."""
+    database (created once, mode 0600); None on PostgreSQL without a configured key."""
     if configured:
         if len(configured) < 16:
             _LOG.warning("%s är kortare än 16 tecken: använd en lång slumpmässig nyckel", SECRET_ENV)
         return configured.encode("utf-8")
     path = getattr(db, "path", None)
     if db.dialect != "sqlite" or not path or path == ":memory:":
-        raise ValueError(f"{SECRET_ENV} måste vara satt för {db.dialect}: nyckeln hålls utanför databasen")
+        return None
     key_file = Path(f"{path}.key")
     with db.transaction() as tx:  # one writer at a time: two starting instances agree on one key
         if not key_file.exists():
