@@ -95,7 +95,7 @@ def _mode_lang(parser: argparse.ArgumentParser, mode_default: str | None = "staf
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        args.settings = Settings.from_env()
+        args.settings = Settings.from_env(needed=NEEDS.get(args.command))
     except SettingsError as exc:
         print(f"rehabbot {args.command}: {exc}", file=sys.stderr)
         return 2
@@ -319,6 +319,16 @@ def cmd_health(args: argparse.Namespace) -> int:
     print(f"frisk: pulsslag för {seconds:.1f} s sedan")
     return 0
 
+
+# The variables with checked values each command uses; a bad one stops it. Not listed (run,
+# health): every variable.
+_ANSWERING = {"REHABBOT_SEMANTIC"}
+_STORE = {"REHABBOT_RETENTION_DAYS"}
+NEEDS: dict[str, set[str]] = {
+    "ask": _ANSWERING, "eval": _ANSWERING, "guide": _ANSWERING, "map": _ANSWERING, "decision": _ANSWERING,
+    "kb": _ANSWERING | {"REHABBOT_REVIEW_MAX_AGE_DAYS"}, "chat": _ANSWERING | _STORE,
+    "stats": _STORE, "export": _STORE, "privacy": _STORE,
+}
 
 COMMANDS = {"ask": cmd_ask, "chat": cmd_chat, "guide": cmd_guide, "map": cmd_map, "eval": cmd_eval, "kb": cmd_kb,
             "decision": cmd_decision, "run": cmd_run, "health": cmd_health}

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import bot
 
@@ -26,6 +27,9 @@ _ON = ("1", "on", "true", "yes", "ja")
 _OFF = ("0", "off", "false", "no", "nej")
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _URL = re.compile(r"^https?://\S+$")
+
+
+T = TypeVar("T")
 
 
 class SettingsError(ValueError):
@@ -50,21 +54,37 @@ class Settings:
     heartbeat_file: Path | None = None  # REHABBOT_HEARTBEAT_FILE: None is `default_heartbeat_file()`
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read and check every variable; raise `SettingsError` for the first bad one."""
+    def from_env(cls, environ: Mapping[str, str] | None = None,
+                 needed: Collection[str] | None = None) -> Settings:
+        """Read and check every variable; raise `SettingsError` for the first bad one among
+        `needed` (None: all). A command that does not use a variable is not stopped by it
+        (`rehabbot eval` by a mistyped REHABBOT_ADMIN_IDS); that variable keeps its default."""
         env = {k: v.strip() for k, v in (os.environ if environ is None else environ).items()}
+
+        def read(name: str, parse: Callable[[], T], default: T) -> T:
+            try:
+                return parse()
+            except SettingsError:
+                if needed is None or name in needed:
+                    raise
+                return default
         return cls(
             kb=Path(env["REHABBOT_KB"]) if env.get("REHABBOT_KB") else None,
             database_url=env.get("DATABASE_URL") or None,
-            retention_days=_whole_number(env, "REHABBOT_RETENTION_DAYS", DEFAULT_RETENTION_DAYS, "dagar"),
+            retention_days=read("REHABBOT_RETENTION_DAYS", lambda: _whole_number(
+                env, "REHABBOT_RETENTION_DAYS", DEFAULT_RETENTION_DAYS, "dagar"), DEFAULT_RETENTION_DAYS),
             secret=env.get("REHABBOT_SECRET") or None,
-            review_max_age_days=_whole_number(env, "REHABBOT_REVIEW_MAX_AGE_DAYS", DEFAULT_REVIEW_AGE_DAYS, "dagar"),
-            semantic=_switch(env, "REHABBOT_SEMANTIC", default=True),
+            review_max_age_days=read("REHABBOT_REVIEW_MAX_AGE_DAYS", lambda: _whole_number(
+                env, "REHABBOT_REVIEW_MAX_AGE_DAYS", DEFAULT_REVIEW_AGE_DAYS, "dagar"), DEFAULT_REVIEW_AGE_DAYS),
+            semantic=read("REHABBOT_SEMANTIC", lambda: _switch(env, "REHABBOT_SEMANTIC", default=True), True),
             telegram_token=env.get("TELEGRAM_BOT_TOKEN") or None,
-            telegram_base_url=_url(env, "TELEGRAM_API_BASE_URL") or DEFAULT_TELEGRAM_BASE_URL,
-            telegram_base_file_url=_url(env, "TELEGRAM_API_BASE_FILE_URL"),
-            admin_ids=_user_ids(env, "REHABBOT_ADMIN_IDS"),
-            webhook_secret=_webhook_secret(env, "REHABBOT_WEBHOOK_SECRET"),
+            telegram_base_url=read("TELEGRAM_API_BASE_URL", lambda: _url(env, "TELEGRAM_API_BASE_URL"), None)
+            or DEFAULT_TELEGRAM_BASE_URL,
+            telegram_base_file_url=read("TELEGRAM_API_BASE_FILE_URL",
+                                        lambda: _url(env, "TELEGRAM_API_BASE_FILE_URL"), None),
+            admin_ids=read("REHABBOT_ADMIN_IDS", lambda: _user_ids(env, "REHABBOT_ADMIN_IDS"), frozenset()),
+            webhook_secret=read("REHABBOT_WEBHOOK_SECRET",
+                                lambda: _webhook_secret(env, "REHABBOT_WEBHOOK_SECRET"), None),
             heartbeat_file=Path(env["REHABBOT_HEARTBEAT_FILE"]) if env.get("REHABBOT_HEARTBEAT_FILE") else None,
         )
 

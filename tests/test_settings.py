@@ -55,3 +55,12 @@ def test_a_mistyped_retention_stops_rehabbot_run_with_one_line(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "rehabbot run: REHABBOT_RETENTION_DAYS='90d': ska vara ett heltal ≥ 1 (dagar); utan värde gäller 90"]
+
+
+def test_a_bad_value_stops_only_the_commands_that_use_the_variable():
+    env = {"REHABBOT_ADMIN_IDS": "abc"}
+    assert Settings.from_env(env, needed={"REHABBOT_SEMANTIC"}).admin_ids == frozenset()  # the default
+    with pytest.raises(SettingsError, match="REHABBOT_ADMIN_IDS"):
+        Settings.from_env(env)  # `rehabbot run` uses every variable
+    assert run_cli("ask", "vem kallar till sip", env=env).returncode == 0
+    assert run_cli("run", env={**env, "TELEGRAM_BOT_TOKEN": "123:abc"}).returncode == 2
