@@ -97,3 +97,13 @@ def what_the_person_reads(bot: Rehabbot, question: str, mode: str, lang: str = "
     if reply.status == "suggest":
         return render_entry(reply.match.suggestions[0], bot.kb, mode, lang)
     return reply.text
+
+
+def assert_person_reads(bot: Rehabbot, finding: str, mode: str, question: str,
+                        wanted: list[str], unwanted: list[str]) -> None:
+    """A review finding is fixed: what the person reads has every `wanted` text, no `unwanted` one."""
+    read = what_the_person_reads(bot, question, mode)
+    for text in wanted:
+        assert text in read, (finding, text, read)
+    for text in unwanted:
+        assert text not in read, (finding, text)

@@ -8,7 +8,7 @@ the 11 stadsdelsförvaltningar, the status of Finsamteam and Aktivitetsplatsen).
 from __future__ import annotations
 
 import pytest
-from conftest import what_the_person_reads
+from conftest import assert_person_reads
 
 from bot.pathways.walk import Walk
 
@@ -41,11 +41,7 @@ CASES = [
 
 @pytest.mark.parametrize(("finding", "mode", "question", "wanted", "unwanted"), CASES)
 def test_review_finding_is_fixed(shipped_bot, finding, mode, question, wanted, unwanted):
-    read = what_the_person_reads(shipped_bot, question, mode)
-    for text in wanted:
-        assert text in read, (finding, text, read)
-    for text in unwanted:
-        assert text not in read, (finding, text)
+    assert_person_reads(shipped_bot, finding, mode, question, wanted, unwanted)
 
 
 # Entry texts that the matcher does not reach with one obvious question.
