@@ -19,10 +19,12 @@ USER rehabbot
 # Embed the shipped knowledge base once, at build time (the cache is keyed by its content),
 # so the first start answers with the re-ranker at once instead of embedding for a minute.
 RUN rehabbot ask --kb /app/knowledge "vad är sip" > /dev/null
-# Webhook mode listens here (rehabbot run --webhook URL --port 8443); polling needs no port.
-EXPOSE 8443
+# Webhook mode listens on 8443 (rehabbot run --webhook URL --port 8443); polling needs no port.
+# The web channel listens on 8080: `rehabbot web --host 0.0.0.0`, or beside the Telegram bot
+# `rehabbot run --web --web-host 0.0.0.0`.
+EXPOSE 8443 8080
 
-# Healthy while the running bot's own event loop writes its heartbeat (every 15 s): a frozen
+# Healthy while the running bot's (or web's) own event loop writes its heartbeat (every 15 s): a frozen
 # bot is unhealthy, which a check in a new process (`kb list`) never saw.
 HEALTHCHECK --interval=60s --timeout=10s --retries=3 CMD ["rehabbot", "health"]
 CMD ["rehabbot", "run"]

@@ -82,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--webhook", metavar="URL", help="webhook-läge med denna publika adress")
     run.add_argument("--listen", default="0.0.0.0", help="adress för webhook-servern")
     run.add_argument("--port", type=int, default=8443, help="port för webhook-servern")
+    run.add_argument("--web", action="store_true", help="kör också webbkanalen i samma process")
+    run.add_argument("--web-host", default="127.0.0.1", help="med --web: adress för webben (standard 127.0.0.1)")
+    run.add_argument("--web-port", type=int, default=8080, help="med --web: port för webben (standard 8080)")
+
+    web = sub.add_parser("web", parents=[common], help="starta webbkanalen (chatt, kunskap, karta)")
+    web.add_argument("--host", default="127.0.0.1", help="adress att lyssna på (standard 127.0.0.1)")
+    web.add_argument("--port", type=int, default=8080, help="port (standard 8080)")
     return parser
 
 
@@ -301,8 +308,25 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("rehabbot run: TELEGRAM_BOT_TOKEN saknas; sätt den till botens token från @BotFather "
               "(för att prova utan Telegram: rehabbot chat)", file=sys.stderr)
         return 2
+    if args.web:
+        if args.webhook:
+            print("rehabbot run: --web går inte ihop med --webhook ännu; kör webben med rehabbot web",
+                  file=sys.stderr)
+            return 2
+        from bot.channels.web.serve import run_both
+        return run_both(args, _load(args))
     from bot.channels.telegram.run import run as run_telegram
     return run_telegram(args, _load(args))
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    try:
+        args.settings.check_for_service()
+    except SettingsError as exc:
+        print(f"rehabbot web: {exc}", file=sys.stderr)
+        return 2
+    from bot.channels.web.serve import run_web
+    return run_web(args.settings, _load(args), args.host, args.port)
 
 
 def cmd_health(args: argparse.Namespace) -> int:
@@ -331,4 +355,4 @@ NEEDS: dict[str, set[str]] = {
 }
 
 COMMANDS = {"ask": cmd_ask, "chat": cmd_chat, "guide": cmd_guide, "map": cmd_map, "eval": cmd_eval, "kb": cmd_kb,
-            "decision": cmd_decision, "run": cmd_run, "health": cmd_health}
+            "decision": cmd_decision, "run": cmd_run, "health": cmd_health, "web": cmd_web}

@@ -52,6 +52,9 @@ class Settings:
     admin_ids: frozenset[int] = field(default_factory=frozenset)  # REHABBOT_ADMIN_IDS
     webhook_secret: str | None = None  # REHABBOT_WEBHOOK_SECRET: None is a fresh one per start
     heartbeat_file: Path | None = None  # REHABBOT_HEARTBEAT_FILE: None is `default_heartbeat_file()`
+    web_operator: str = ""  # REHABBOT_WEB_OPERATOR: who provides the web service (its statements name them)
+    web_contact: str = ""  # REHABBOT_WEB_CONTACT: an e-mail or web address for questions and accessibility
+    web_https: bool = False  # REHABBOT_WEB_HTTPS: served over HTTPS (a proxy in front): Secure cookies
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None,
@@ -86,6 +89,9 @@ class Settings:
             webhook_secret=read("REHABBOT_WEBHOOK_SECRET",
                                 lambda: _webhook_secret(env, "REHABBOT_WEBHOOK_SECRET"), None),
             heartbeat_file=Path(env["REHABBOT_HEARTBEAT_FILE"]) if env.get("REHABBOT_HEARTBEAT_FILE") else None,
+            web_operator=env.get("REHABBOT_WEB_OPERATOR", ""),
+            web_contact=env.get("REHABBOT_WEB_CONTACT", ""),
+            web_https=read("REHABBOT_WEB_HTTPS", lambda: _switch(env, "REHABBOT_WEB_HTTPS", default=False), False),
         )
 
     def check_for_service(self) -> None:

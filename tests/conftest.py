@@ -21,7 +21,7 @@ from bot.service import Rehabbot
 from bot.settings import shipped_kb_dir
 
 # Fixtures shared beyond one module: the store on SQLite and PostgreSQL, and the fake Bot API.
-pytest_plugins = ["fake_bot_api", "store_fixtures"]
+pytest_plugins = ["fake_bot_api", "store_fixtures", "web_server"]
 
 TESTS = Path(__file__).parent
 _CLI_DB_DIR = tempfile.mkdtemp(prefix="rehabbot-cli-")

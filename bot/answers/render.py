@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup, escape
 
 from bot.kb.model import KnowledgeBase
 from bot.kb.pathways import Pathway
@@ -33,10 +34,44 @@ def labels() -> dict[str, dict[str, Any]]:
 def environment() -> Environment:
     """The one Jinja environment of every format and channel: templates outside text/ are HTML
     and autoescaped, so knowledge text can never inject markup."""
-    return Environment(
+    env = Environment(
         loader=PackageLoader("bot.answers", "templates"),
         autoescape=lambda name: bool(name and not name.startswith("text/")),
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=False, keep_trailing_newline=False)
+    env.filters.update(paragraphs=_paragraphs, links=_links, phones=_phones)
+    return env
+
+
+# The web format's filters. Each escapes first and adds only its own markup, so the text of the
+# knowledge base still cannot inject any.
+_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:)!?]")
+_PHONE = re.compile(r"(?<![\w/-])(?:112|1177|90101|0\d{1,3}-\d{2,3}(?: \d{2,3}){1,3})(?![\w-])")
+_ITEM = re.compile(r"^\s*(?:[-•*]|\d+[.)])\s+")
+
+
+def _links(text: str) -> Markup:
+    """Web addresses in `text` as links."""
+    return Markup(_URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', str(escape(text))))
+
+
+def _phones(text: str) -> Markup:
+    """Phone numbers in `text` as links a phone can call ("tel:"), outside of other markup."""
+    parts = re.split(r"(<[^>]*>)", str(escape(text)))
+    return Markup("".join(part if part.startswith("<") else _PHONE.sub(
+        lambda m: f'<a href="tel:{re.sub(r"[^0-9]", "", m.group(0))}">{m.group(0)}</a>', part) for part in parts))
+
+
+def _paragraphs(text: str) -> Markup:
+    """Knowledge text as HTML: blank lines part paragraphs, "- " lines are a list, other line breaks stay."""
+    blocks = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines = [line for line in block.splitlines() if line.strip()]
+        if lines and all(_ITEM.match(line) for line in lines):
+            items = "".join(f"<li>{_links(_ITEM.sub('', line))}</li>" for line in lines)
+            blocks.append(f"<ul>{items}</ul>")
+        elif lines:
+            blocks.append("<p>" + "<br>".join(str(_links(line.strip())) for line in lines) + "</p>")
+    return Markup("\n".join(blocks))
 
 
 @dataclass

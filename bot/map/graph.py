@@ -12,6 +12,7 @@ greys out everything else, so a phone screen shows the part that matters.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 
@@ -31,7 +32,7 @@ RELATION_LABELS = {
 PERSON_LABEL = {"sv": "Individen", "en": "The individual"}
 SHARED_LANE = {"sv": "Gemensamt", "en": "Shared"}
 LANE_COLOURS = ["#e3f2fd", "#fff3e0", "#e8f5e9", "#fce4ec", "#ede7f6", "#e0f7fa", "#f9fbe7", "#efebe9"]
-DIM = "#bdbdbd"
+DIM = "#6b6b6b"  # greyed out, yet readable (5:1 on white, WCAG AA)
 STRONG = "#c62828"
 MAX_LABEL = 22
 DPI = 96  # the PNG resolution; a channel with a size limit may render smaller
@@ -70,8 +71,12 @@ def _lane(entry: Entry, actors: set[str]) -> str | None:
 
 
 def build_graph(kb: KnowledgeBase, actor: str | None = None, pathway: str | None = None,
-                plan: str | None = None, lang: str = "sv") -> graphviz.Digraph:
-    """The map as a Graphviz graph; `actor` or `pathway` (optionally one `plan` node of it) highlighted."""
+                plan: str | None = None, lang: str = "sv", link: Callable[[str], str] | None = None,
+                only: bool = False) -> graphviz.Digraph:
+    """The map as a Graphviz graph; `actor` or `pathway` (optionally one `plan` node of it) highlighted.
+
+    `link`: each entry's node links to `link(entry_id)` (the web's SVG map); `only`: with an actor
+    or pathway, draw only the highlighted part, small enough to read on a phone."""
     actors = {e.id for e in kb.of_kind("actor")}
     if actor is not None and actor not in actors:
         raise MapError(f"okänd aktör: {actor} (finns: {', '.join(sorted(actors))})")
@@ -127,6 +132,8 @@ def build_graph(kb: KnowledgeBase, actor: str | None = None, pathway: str | None
     lanes = [a.id for a in kb.of_kind("actor")] + [None]
     for number, lane in enumerate(lanes):
         members = by_lane.get(lane, [])
+        if only and focus is not None:
+            members = [e for e in members if e.id in focus]
         if not members:
             continue
         title = kb.by_id[lane].title_in(lang) if lane else SHARED_LANE[lang]
@@ -139,6 +146,8 @@ def build_graph(kb: KnowledgeBase, actor: str | None = None, pathway: str | None
                 if focus is not None:
                     attrs = {**attrs, "color": STRONG, "penwidth": "3"} if shown(entry.id) else \
                         {"fontcolor": DIM, "color": DIM}
+                if link is not None:
+                    attrs = {**attrs, "URL": link(entry.id), "tooltip": entry.title_in(lang), "target": "_top"}
                 sub.node(entry.id, _wrap(label(entry.id, entry.title_in(lang))), **attrs)
     if focus is not None and PERSON in focus:
         graph.node(PERSON, label(PERSON, PERSON_LABEL[lang]), shape="ellipse", color=STRONG, penwidth="3")
@@ -147,7 +156,8 @@ def build_graph(kb: KnowledgeBase, actor: str | None = None, pathway: str | None
     labels = RELATION_LABELS[lang]
     for entry in entries:
         for relation in entry.relations:
-            if relation.to not in ids:
+            if relation.to not in ids or (only and focus is not None
+                                           and not (entry.id in focus and relation.to in focus)):
                 continue
             text = (relation.label_en if lang == "en" else relation.label) or labels[relation.type]
             bold = focus is None or (entry.id in focus and relation.to in focus)
@@ -162,11 +172,12 @@ def build_graph(kb: KnowledgeBase, actor: str | None = None, pathway: str | None
 
 
 def render_bytes(kb: KnowledgeBase, fmt: str = "png", actor: str | None = None, pathway: str | None = None,
-                 plan: str | None = None, lang: str = "sv", dpi: int | None = None) -> bytes:
+                 plan: str | None = None, lang: str = "sv", dpi: int | None = None,
+                 link: Callable[[str], str] | None = None, only: bool = False) -> bytes:
     """The map as PNG or SVG bytes (`dpi` overrides the default resolution of a PNG)."""
     if fmt not in ("png", "svg"):
         raise MapError(f"kartan kan skrivas som .png eller .svg, inte '{fmt}'")
-    graph = build_graph(kb, actor, pathway, plan, lang)
+    graph = build_graph(kb, actor, pathway, plan, lang, link, only)
     if dpi is not None:
         graph.attr(dpi=str(dpi))
     return graph.pipe(format=fmt)

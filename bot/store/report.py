@@ -19,7 +19,7 @@ _STATUS_LABELS = (
     ("crisis", "Krissvar"),
     ("smalltalk", "Småprat"),
 )
-_CHANNEL_LABELS = {"telegram": "Telegram", "console": "konsol", "inline": "inline"}
+_CHANNEL_LABELS = {"telegram": "Telegram", "console": "konsol", "inline": "inline", "web": "webben"}
 
 
 def _percent(share: float) -> str:

@@ -23,7 +23,7 @@ from bot.store.pseudonyms import Pseudonymizer
 from bot.store.stats import Stats, UnansweredQuestion, compute_stats, fetch_unanswered
 from bot.text.redact import redact
 
-CHANNELS = frozenset({"telegram", "console", "inline"})
+CHANNELS = frozenset({"telegram", "console", "inline", "web"})
 STATUSES = frozenset({"answer", "suggest", "fallback", "crisis", "smalltalk"})
 SETTING_KEYS = ("mode", "lang")
 DAY_SECONDS = 86_400

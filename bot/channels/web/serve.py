@@ -1,0 +1,150 @@
+"""`rehabbot web`, and the web beside the Telegram bot in one process (`rehabbot run --web`).
+
+uvicorn serves the Starlette application, as python-telegram-bot's own custom-webhook
+example does; in `run --web` the bot's Application is started by hand on the same event
+loop (its `async with` and `updater.start_polling`), so one program serves both channels
+from one core, one store gateway and one knowledge base.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import uvicorn
+
+from bot.channels.web.app import WebConfig, create_app
+from bot.service import Rehabbot
+from bot.settings import Settings
+from bot.store.gateway import StoreGateway, open_gateway
+from bot.store.logging_filter import install as install_redaction
+
+logger = logging.getLogger(__name__)
+
+
+def config_of(settings: Settings) -> WebConfig:
+    return WebConfig(operator=settings.web_operator, contact=settings.web_contact,
+                     secure_cookies=settings.web_https)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, ending on SIGINT/SIGTERM with exit status 0 as `rehabbot run` does
+    (uvicorn itself raises the signal again once it has shut down, so the process would die by it)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def _server(rehabbot: Rehabbot, gateway: StoreGateway, settings: Settings, host: str, port: int) -> uvicorn.Server:
+    app = create_app(rehabbot, gateway, config_of(settings))
+    # access_log off: a request line holds the address and the query (a search is a question).
+    config = uvicorn.Config(app, host=host, port=port, access_log=False, log_level="info",
+                            proxy_headers=settings.web_https, server_header=False, lifespan="off")
+    return _Server(config)
+
+
+def _can_bind(host: str, port: int) -> str | None:
+    """Why the address cannot be served, or None: said in one line before anything starts."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        return f"okänd adress {host}: {exc.strerror}"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            return f"kan inte lyssna på {host}:{port}: {exc.strerror}"
+    return None
+
+
+def run_web(settings: Settings, rehabbot: Rehabbot, host: str, port: int) -> int:
+    """`rehabbot web`: serve until stopped. Non-zero with one line when it cannot start."""
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    install_redaction()
+    problem = _can_bind(host, port)
+    if problem:
+        print(f"rehabbot web: {problem}", file=sys.stderr)
+        return 1
+    from bot.channels.telegram.heartbeat import keep_beating
+    gateway = open_gateway(settings)
+    server = _server(rehabbot, gateway, settings, host, port)
+
+    async def main() -> None:
+        # The heartbeat `rehabbot health` (Docker's HEALTHCHECK) reads, as with `rehabbot run`.
+        beat = asyncio.create_task(keep_beating(settings.heartbeat()))
+        try:
+            await server.serve()
+        finally:
+            beat.cancel()
+    try:
+        print(f"Rehabbot på webben: http://{host}:{port}/ (Ctrl-C avslutar)", file=sys.stderr, flush=True)
+        asyncio.run(main())
+    finally:
+        gateway.close()
+    return 0
+
+
+def run_both(args: Any, rehabbot: Rehabbot) -> int:
+    """`rehabbot run --web`: the Telegram bot (long polling) and the web in one event loop."""
+    from telegram import Update
+
+    from bot.channels.telegram.app import build_application
+    from bot.channels.telegram.heartbeat import keep_beating
+    from bot.channels.telegram.run import _configure_logging
+
+    _configure_logging()
+    settings: Settings = args.settings
+    problem = _can_bind(args.web_host, args.web_port)
+    if problem:
+        print(f"rehabbot run: {problem}", file=sys.stderr)
+        return 1
+    gateway = open_gateway(settings)
+    application = build_application(
+        rehabbot, settings.telegram_token or "", store=gateway, admin_ids=settings.admin_ids,
+        base_url=settings.telegram_base_url, base_file_url=settings.telegram_base_file_url,
+        persistence=gateway.persistence(), review_days=settings.review_max_age_days)
+    server = _server(rehabbot, gateway, settings, args.web_host, args.web_port)
+
+    async def main() -> None:
+        async with application:
+            await application.start()
+            assert application.updater is not None
+            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            beat = asyncio.create_task(keep_beating(settings.heartbeat()))
+            try:
+                await server.serve()  # until SIGINT/SIGTERM, which uvicorn handles
+            finally:
+                beat.cancel()
+                await application.updater.stop()
+                await application.stop()
+
+    from telegram.error import InvalidToken, TelegramError
+    try:
+        asyncio.run(main())
+    except InvalidToken:
+        print("rehabbot run: Telegram godtar inte TELEGRAM_BOT_TOKEN (ogiltig token)", file=sys.stderr)
+        return 1
+    except (TelegramError, OSError) as exc:
+        print(f"rehabbot run: kunde inte starta mot {settings.telegram_base_url}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        gateway.close()
+    return 0
