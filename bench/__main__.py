@@ -28,8 +28,8 @@ from bench import report
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"  # SweFAQ's candidate answers (for its ranking task) live only there
 EVAL = REPO / "eval"
-PARTS = ("outcomes", "readability", "quality-dev", "quality-swefaq", "speed", "semantic")
-DEFAULT_PARTS = ("outcomes", "readability", "quality-dev", "quality-swefaq", "speed")
+PARTS = ("outcomes", "readability", "quality-dev", "quality-swefaq", "speed", "semantic", "web")
+DEFAULT_PARTS = ("outcomes", "readability", "quality-dev", "quality-swefaq", "speed", "web")
 FULL_SIZES = (1000, 10000)
 QUICK_SIZES = (1000,)
 
@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     # does not switch it off), its embeddings built (or read from the cache) before measuring.
     results["environment"]["semantic_reranker"] = bot.wait_semantic()
     results["environment"]["kb_entries"] = len(bot.kb.entries)
-    items = quality.load_dev(args.dev) if {"quality-dev", "speed", "semantic"} & set(args.parts) else []
+    items = quality.load_dev(args.dev) if {"quality-dev", "speed", "semantic", "web"} & set(args.parts) else []
     if "outcomes" in args.parts:
         from bench.outcomes import outcomes
         _say(args, "what people get on the project's evaluation sets …")
@@ -152,6 +152,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         from bench import semantic
         _say(args, "optional semantic re-ranker …")
         results["semantic"] = semantic.run(args, bot, items, progress)
+    if "web" in args.parts:
+        from bench import web
+        _say(args, "the web channel over HTTP at 10 and 50 visitors …")
+        results["web"] = web.run(bot, args.kb, [(i.q, i.mode) for i in items], progress, args.quick)
     results["environment"]["seconds"] = round(time.perf_counter() - started, 1)
     return results
 

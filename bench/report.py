@@ -89,6 +89,8 @@ def markdown(r: dict[str, Any], plots: dict[str, str]) -> str:
         out += ["## Speed and scale\n", _speed(r["speed"], plots)]
     if "semantic" in r:
         out += ["## Optional semantic re-ranker\n", _semantic(r["semantic"])]
+    if "web" in r:
+        out += ["## The web channel over HTTP\n", _web(r["web"])]
     out += ["## Confusion lists\n", _confusion(r)]
     pk = env.get("packages", {})
     out += ["## Environment\n", "Packages: " + ", ".join(f"{k} {v}" for k, v in pk.items() if v) + ".\n"]
@@ -329,6 +331,20 @@ def _speed(s: dict[str, Any], plots: dict[str, str]) -> str:
     if "speed_loglog" in plots:
         text += f"\n![speed]({plots['speed_loglog']})\n"
     return text
+
+
+def _web(w: dict[str, Any]) -> str:
+    i = w["in_process"]
+    text = ("`rehabbot web` in a process of its own, httpx visitors in the benchmark's process on the same "
+            f"{w['cpus']}-core machine; each visitor opens the chat and asks five of the evaluation set's questions "
+            "in one session, one after another (the form's POST, the redirect and the page: what a browser does "
+            "for one answer), then the next visitor comes; "
+            f"re-ranker {'on' if w['semantic'] else 'off'}. In-process: `Rehabbot.ask` alone, "
+            f"median {ms(i['median_ms'])}, p95 {ms(i['p95_ms'])}.\n\n")
+    rows = [[lv["clients"], lv["answers"], lv["errors"], f"{lv['per_s']:,.0f}", ms(lv["median_ms"]), ms(lv["p95_ms"]),
+             ratio(lv.get("median_vs_inprocess"))] for lv in w["levels"]]
+    return text + table(["visitors at once", "answers", "errors", "answers/s", "median", "p95",
+                         "median ÷ in-process"], rows)
 
 
 def _semantic(s: dict[str, Any]) -> str:

@@ -219,7 +219,7 @@ def test_command_line_parts_and_modes() -> None:
     quick = parse_args(["--quick", "--parts", "speed"])
     assert quick.parts == ["speed"] and quick.sizes == [1000] and quick.repeats == 2
     full = parse_args([])
-    assert full.parts == ["outcomes", "readability", "quality-dev", "quality-swefaq", "speed"]
+    assert full.parts == ["outcomes", "readability", "quality-dev", "quality-swefaq", "speed", "web"]
     assert full.sizes == [1000, 10000]
     assert "semantic" in parse_args(["--parts", "all"]).parts
     with pytest.raises(SystemExit):
@@ -247,3 +247,17 @@ def test_readability_reports_the_lix_of_every_individual_text(bench_run: tuple[d
     assert sum(x["histogram"].values()) == x["n"]
     assert x["above_max"] == sum(v > 35 for v in expected)
     assert "## Readability of what individuals read (LIX)" in (out / "REPORT.md").read_text(encoding="utf-8")
+
+
+def test_the_web_part_answers_every_visitor_over_http_and_compares_with_in_process(
+        bench_run: tuple[dict, Path, Path]) -> None:
+    results, out, _ = bench_run
+    web = results["web"]
+    assert [level["clients"] for level in web["levels"]] == [10, 50]
+    for level in web["levels"]:
+        assert level["errors"] == 0 and level["answers"] >= 150
+        assert level["p95_ms"] >= level["median_ms"] > 0
+        # Over HTTP an answer costs at least what the core alone costs.
+        assert level["median_vs_inprocess"] == pytest.approx(level["median_ms"] / web["in_process"]["median_ms"])
+        assert level["median_vs_inprocess"] > 1
+    assert "## The web channel over HTTP" in (out / "REPORT.md").read_text(encoding="utf-8")
