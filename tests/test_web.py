@@ -254,6 +254,15 @@ def test_an_entry_page_shows_the_entry_its_source_related_entries_and_its_place_
     assert all(f'href="/kunskap/{e.id}"' in page for e in related)
 
 
+def test_the_glossary_explains_the_abbreviations_with_their_sources(visitor: WebClient) -> None:
+    page = visitor.get("/kunskap/ordlista").text
+    kb = visitor.server.rehabbot.kb
+    assert page.count("<dt ") == len(kb.glossary)
+    fk = next(g for g in kb.glossary if g.term == "Försäkringskassan")
+    assert f"<dt id=\"försäkringskassan\">Försäkringskassan <span class=\"aliases\">({', '.join(fk.aliases)})" in page
+    assert 'href="/kunskap/ordlista"' in visitor.get("/kunskap").text
+
+
 def test_every_entry_has_a_page(visitor: WebClient) -> None:
     for entry in visitor.server.rehabbot.kb.entries:
         assert visitor.http.get(f"/kunskap/{entry.id}").status_code == 200, entry.id
@@ -348,3 +357,24 @@ def test_the_oldest_sessions_make_room_when_there_are_too_many() -> None:
         sessions.create()
     assert len(sessions) == 3 and sessions.get(first.token) is None
     assert sessions.get("x" * 500) is None and sessions.get(None) is None
+
+
+def test_the_embedded_chat_works_where_the_frame_gets_no_cookie(visitor: WebClient) -> None:
+    # In another site's frame the browser may withhold the cookie: the session then travels in
+    # the form and the redirect, so the conversation still holds together.
+    def no_cookies() -> httpx.Client:
+        return httpx.Client(base_url=visitor.server.url, follow_redirects=False)
+    with no_cookies() as frame:
+        page = frame.get("/embed").text
+        sid = re.search(r'name="sid" value="([^"]+)"', page)
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
+        assert sid and csrf and 'class="site-header"' not in page  # no menus inside the frame
+        frame.cookies.clear()
+        posted = frame.post("/chat", data={"csrf": csrf.group(1), "sid": sid.group(1), "embed": "1",
+                                           "do": "ask:", "q": "vem kallar till sip"})
+        assert posted.status_code == 303
+        location = posted.headers["location"]
+        assert location.startswith("/embed?sid=") and location.endswith("#turn-1")
+        frame.cookies.clear()
+        shown = frame.get(location.split("#")[0]).text
+    assert "Samordnad individuell plan (SIP)" in shown

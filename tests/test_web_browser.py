@@ -82,8 +82,9 @@ def ask(driver: object, question: str) -> None:
     wait(driver, ec.presence_of_element_located((By.ID, "q")))
 
 
-PAGES = ["/", "/kunskap", "/kunskap?q=vem+kallar+till+sip", "/kunskap/sip", "/kunskap/forsakringskassan",
-         "/karta", "/karta?aktor=forsakringskassan&bara=1", "/om", "/tillganglighet", "/embed", "/finns-inte"]
+PAGES = ["/", "/kunskap", "/kunskap/ordlista", "/kunskap?q=vem+kallar+till+sip", "/kunskap/sip",
+         "/kunskap/forsakringskassan", "/karta", "/karta?aktor=forsakringskassan&bara=1", "/om",
+         "/tillganglighet", "/embed", "/finns-inte"]
 
 
 @pytest.mark.graphviz
@@ -178,3 +179,44 @@ def test_the_map_on_a_phone_scrolls_in_its_frame_and_zooms(browser: object, web:
     assert (link.get_attribute("href") or link.get_attribute("xlink:href") or "").find("/kunskap/") >= 0
     browser.save_screenshot(str(tmp_path / "map-390.png"))  # type: ignore[attr-defined]
     assert (tmp_path / "map-390.png").stat().st_size > 10_000
+
+
+def test_the_embed_opens_the_chat_in_a_frame_on_another_site_and_it_answers(browser: object, web: WebServer) -> None:
+    import threading
+    import time
+
+    import uvicorn
+    from selenium.webdriver.common.by import By
+    from starlette.applications import Starlette
+    from starlette.responses import HTMLResponse
+    from starlette.routing import Route
+    from web_server import free_port
+
+    # Samordningsförbundet's own site, on another origin ("localhost" is another site than "127.0.0.1").
+    host_page = ('<!doctype html><html lang="sv"><head><title>Förbundet</title></head><body><h1>Förbundet</h1>'
+                 f'<script src="{web.url}/embed.js" defer></script></body></html>')
+    site = Starlette(routes=[Route("/", lambda request: HTMLResponse(host_page))])
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(site, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    try:
+        browser.delete_all_cookies()  # type: ignore[attr-defined]
+        browser.get(f"http://localhost:{port}/")  # type: ignore[attr-defined]
+        opener = browser.find_element(By.XPATH, "//button[text()='Fråga Rehabbot']")  # type: ignore[attr-defined]
+        opener.click()
+        assert opener.get_attribute("aria-expanded") == "true"
+        frame = browser.find_element(By.TAG_NAME, "iframe")  # type: ignore[attr-defined]
+        assert frame.get_attribute("title") == "Rehabbots chatt"
+        browser.switch_to.frame(frame)  # type: ignore[attr-defined]
+        wait(browser, lambda d: d.find_elements(By.ID, "q"))
+        ask(browser, "vem kallar till sip")
+        ask(browser, "och vad gör finsamteam")
+        turns = browser.find_elements(By.CSS_SELECTOR, ".turn")  # type: ignore[attr-defined]
+        assert len(turns) == 2 and "SIP" in turns[0].text  # one conversation across both questions
+        browser.switch_to.default_content()  # type: ignore[attr-defined]
+    finally:
+        server.should_exit = True
+        thread.join()

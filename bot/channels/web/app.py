@@ -71,6 +71,7 @@ def create_app(rehabbot: Rehabbot, store: StoreGateway | None = None, config: We
         Route("/embed.js", web.embed_script, methods=["GET"]),
         Route("/installningar", web.preferences, methods=["GET", "POST"]),
         Route("/kunskap", web.knowledge, methods=["GET"]),
+        Route("/kunskap/ordlista", web.glossary, methods=["GET"]),
         Route("/kunskap/{entry_id}", web.entry_page, methods=["GET"]),
         Route("/karta", web.map_page, methods=["GET"]),
         Route("/karta.svg", web.map_svg, methods=["GET"]),
@@ -256,6 +257,16 @@ class Web:
                                 key=lambda e: e.title_in(lang, mode).casefold())) for kind in KINDS]
         return self.page(request, "kunskap", session, q=q, results=results,
                          groups=[(k, es) for k, es in groups if es])
+
+    async def glossary(self, request: Request) -> Response:
+        """The words and abbreviations people meet (FK, AF, SGI, LUH …), A–Ö, with their sources."""
+        session = self.session_of(request)
+        lang = session.lang if session else _lang_of(request)
+        kb = self.rehabbot.kb
+        terms = sorted(kb.glossary, key=lambda g: g.term.casefold())
+        rows = [(g, (g.explanation_en if lang == "en" and g.explanation_en else g.explanation) or "",
+                 kb.citations(g.sources)) for g in terms]
+        return self.page(request, "ordlista", session, rows=rows)
 
     async def entry_page(self, request: Request) -> Response:
         session = self.session_of(request)
