@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from bot.cli_store import add_commands as add_store_commands
     COMMANDS.update(add_store_commands(sub, parents=[common]))
+    from bot.cli_admin import add_commands as add_admin_commands
+    COMMANDS.update(add_admin_commands(sub, parents=[common]))
 
     health = sub.add_parser("health", parents=[common], help="frisk om den körande boten slog nyss (HEALTHCHECK)")
     health.add_argument("--max-age", type=float, default=None, metavar="SECONDS",
@@ -351,7 +353,7 @@ _STORE = {"REHABBOT_RETENTION_DAYS"}
 NEEDS: dict[str, set[str]] = {
     "ask": _ANSWERING, "eval": _ANSWERING, "guide": _ANSWERING, "map": _ANSWERING, "decision": _ANSWERING,
     "kb": _ANSWERING | {"REHABBOT_REVIEW_MAX_AGE_DAYS"}, "chat": _ANSWERING | _STORE,
-    "stats": _STORE, "export": _STORE, "privacy": _STORE,
+    "stats": _STORE, "export": _STORE, "privacy": _STORE, "admin": _STORE,
 }
 
 COMMANDS = {"ask": cmd_ask, "chat": cmd_chat, "guide": cmd_guide, "map": cmd_map, "eval": cmd_eval, "kb": cmd_kb,

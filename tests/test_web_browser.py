@@ -220,3 +220,40 @@ def test_the_embed_opens_the_chat_in_a_frame_on_another_site_and_it_answers(brow
     finally:
         server.should_exit = True
         thread.join()
+
+
+ADMIN_PAGES = ["/admin", "/admin/obesvarade", "/admin/aterkoppling", "/admin/poster", "/admin/poster/sip",
+               "/admin/publicera", "/admin/publicera?fil=faq.yaml", "/admin/versioner", "/admin/logg"]
+
+
+def admin_login(browser: object, web: WebServer) -> None:
+    from selenium.webdriver.common.by import By
+    from web_server import EDITOR, PASSWORD
+    fresh(browser, web, "/admin/login")
+    assert axe_violations(browser) == []
+    browser.find_element(By.ID, "name").send_keys(EDITOR)  # type: ignore[attr-defined]
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)  # type: ignore[attr-defined]
+    browser.find_element(By.CSS_SELECTOR, ".login button").click()  # type: ignore[attr-defined]
+    wait(browser, lambda d: d.current_url.endswith("/admin"))
+
+
+def test_the_admin_pages_have_no_wcag_21_aa_violation(browser: object, admin_web: WebServer) -> None:
+    from selenium.webdriver.common.by import By
+    store = admin_web.store.store
+    for status in ("answer", "fallback", "suggest", "crisis"):
+        log_id = store.log_question(channel="web", mode="staff", lang="sv", entry_id="sip",
+                                    question=f"hur söker jag färdtjänst {status}", status=status,
+                                    confidence=0.5, elapsed_ms=2.0)
+    store.add_feedback(log_id, -7, -1)
+    admin_login(browser, admin_web)
+    size(browser, *DESKTOP)
+    for path in ADMIN_PAGES:
+        browser.get(admin_web.url + path)  # type: ignore[attr-defined]
+        assert axe_violations(browser) == [], path
+    # A broken file's errors, as the admin sees them.
+    browser.get(admin_web.url + "/admin/publicera?fil=faq.yaml")  # type: ignore[attr-defined]
+    text = browser.find_element(By.ID, "text")  # type: ignore[attr-defined]
+    browser.execute_script("arguments[0].value = arguments[0].value.replace('answer:', 'answr:')", text)  # type: ignore[attr-defined]
+    browser.find_element(By.CSS_SELECTOR, ".publish button[type=submit]").click()  # type: ignore[attr-defined]
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".problems"))
+    assert axe_violations(browser) == []

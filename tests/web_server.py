@@ -137,6 +137,27 @@ def unescape(value: str) -> str:
     return html.unescape(value)
 
 
+EDITOR, VIEWER, PASSWORD = "anna", "ville", "ett-långt-lösenord"
+
+
+@pytest.fixture
+def admin_web(tmp_path: Path) -> Iterator[WebServer]:
+    """The web channel over a copy of the shipped knowledge base (admins publish into it), with
+    an editor and a viewer account."""
+    import shutil
+
+    from bot.settings import shipped_kb_dir
+    kb = tmp_path / "knowledge"
+    shutil.copytree(shipped_kb_dir(), kb)
+    store = open_store(f"sqlite:///{tmp_path / 'rehabbot.db'}")
+    store.admin.add(EDITOR, PASSWORD, "editor")
+    store.admin.add(VIEWER, PASSWORD, "viewer")
+    try:
+        yield from serve(Rehabbot(kb), StoreGateway(store))
+    finally:
+        store.close()
+
+
 @pytest.fixture
 def visitor(web: WebServer) -> Iterator[WebClient]:
     client = WebClient(web)

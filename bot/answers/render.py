@@ -38,7 +38,7 @@ def environment() -> Environment:
         loader=PackageLoader("bot.answers", "templates"),
         autoescape=lambda name: bool(name and not name.startswith("text/")),
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=False, keep_trailing_newline=False)
-    env.filters.update(paragraphs=_paragraphs, links=_links, phones=_phones)
+    env.filters.update(paragraphs=_paragraphs, links=_links, phones=_phones, datetime=_datetime)
     return env
 
 
@@ -47,6 +47,12 @@ def environment() -> Environment:
 _URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:)!?]")
 _PHONE = re.compile(r"(?<![\w/-])(?:112|1177|90101|0\d{1,3}-\d{2,3}(?: \d{2,3}){1,3})(?![\w-])")
 _ITEM = re.compile(r"^\s*(?:[-•*]|\d+[.)])\s+")
+
+
+def _datetime(ts: float) -> str:
+    """Unix seconds as the server's local date and time, to the minute."""
+    import datetime as dt
+    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
 
 
 def _links(text: str) -> Markup:

@@ -141,6 +141,39 @@ MIGRATIONS: tuple[Step, ...] = (
             )""",
         ),
     ),
+    Step(
+        4,
+        "the admin dashboard: accounts, themes marked done, published knowledge-base versions",
+        (
+            # Staff accounts of the dashboard (not the people who ask): an argon2 hash, never the
+            # password; failed logins and the lockout they earned survive a restart.
+            """CREATE TABLE admin_account (
+                name TEXT PRIMARY KEY,
+                role TEXT NOT NULL CHECK (role IN ('editor', 'viewer')),
+                password_hash TEXT NOT NULL,
+                telegram_hash TEXT,
+                created DOUBLE PRECISION NOT NULL,
+                failed INTEGER NOT NULL DEFAULT 0,
+                locked_until DOUBLE PRECISION NOT NULL DEFAULT 0
+            )""",
+            """CREATE TABLE theme_mark (
+                signature TEXT PRIMARY KEY,
+                status TEXT NOT NULL,
+                by_name TEXT NOT NULL,
+                ts DOUBLE PRECISION NOT NULL
+            )""",
+            # Every published knowledge base, whole (file name → YAML text as JSON), so any of them
+            # can be restored, and instances sharing the database pick up the newest.
+            """CREATE TABLE kb_version (
+                {id},
+                ts DOUBLE PRECISION NOT NULL,
+                by_name TEXT NOT NULL,
+                note TEXT NOT NULL DEFAULT '',
+                digest TEXT NOT NULL,
+                files TEXT NOT NULL
+            )""",
+        ),
+    ),
 )
 
 

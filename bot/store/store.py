@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any, Self
 
 from bot.settings import DEFAULT_RETENTION_DAYS
+from bot.store.admin import AdminStore
 from bot.store.db import Database
 from bot.store.pseudonyms import Pseudonymizer
 from bot.store.stats import Stats, UnansweredQuestion, compute_stats, fetch_unanswered
@@ -67,6 +68,11 @@ class Store:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    @property
+    def admin(self) -> AdminStore:
+        """The admins' dashboard tables: accounts, theme marks, knowledge-base versions."""
+        return AdminStore(self.db, self.clock)
 
     def user_hash(self, user_id: int) -> str:
         """The pseudonym stored instead of a Telegram user (or chat) id."""

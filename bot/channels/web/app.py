@@ -45,6 +45,7 @@ from bot.text.redact import redact
 logger = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024  # bytes of a form: a question is at most a few kB
+MAX_UPLOAD = 8 * 1024 * 1024  # the dashboard's publish form: a few YAML files
 KINDS = ("actor", "insats", "task", "faq", "begrepp")
 RTL = frozenset({"ar", "fa"})
 ACCESSIBILITY_REVIEWED = dt.date(2026, 12, 2)  # when the statement's self-assessment was last made
@@ -58,13 +59,16 @@ class WebConfig:
     operator: str = ""  # REHABBOT_WEB_OPERATOR: the organisation that provides the service
     contact: str = ""  # REHABBOT_WEB_CONTACT: an e-mail address or web address for questions
     secure_cookies: bool = False  # Secure on the cookie: the site is served over HTTPS
+    review_days: int = 365  # REHABBOT_REVIEW_MAX_AGE_DAYS: the dashboard marks entries reviewed longer ago
 
 
 def create_app(rehabbot: Rehabbot, store: StoreGateway | None = None, config: WebConfig | None = None,
                sessions: Sessions | None = None) -> Starlette:
     """The web application over one core and one store gateway (shared with Telegram in `run --web`)."""
+    from bot.channels.web.admin import Admin
     web = Web(rehabbot, store or NoStore(), config or WebConfig(), Sessions() if sessions is None else sessions)
-    routes = [
+    admin = Admin(web, web.config.review_days)
+    routes = [*admin.routes(),
         Route("/", web.chat_page, methods=["GET"]),
         Route("/chat", web.chat_post, methods=["POST"]),
         Route("/embed", partial(web.chat_page, embed=True), methods=["GET"]),
@@ -84,7 +88,7 @@ def create_app(rehabbot: Rehabbot, store: StoreGateway | None = None, config: We
     ]
     app = Starlette(routes=routes, middleware=[Middleware(Protect)],
                     exception_handlers={HTTPException: web.http_error, Exception: web.server_error})
-    app.state.web = web
+    app.state.web, app.state.admin = web, admin
     return app
 
 
@@ -101,7 +105,8 @@ class Protect:
             return
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length", b"0")
-        if not length.isdigit() or int(length) > MAX_BODY:
+        limit = MAX_UPLOAD if scope["path"] == "/admin/publicera" else MAX_BODY
+        if not length.isdigit() or int(length) > limit:
             await PlainTextResponse("För stort / too large", status_code=413)(scope, receive, send)
             return
         received = 0
@@ -110,7 +115,7 @@ class Protect:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > MAX_BODY:
+            if received > limit:
                 raise HTTPException(413)
             return message
 

@@ -1,0 +1,155 @@
+"""Changing the live knowledge base safely, for every channel that lets admins do it.
+
+A change is tried first: the directory as it would be (the current files with the new ones
+over them, or a whole earlier version) is read by the real loader in a scratch directory,
+so its problems are exactly those `rehabbot kb check` reports, named by the real file. Only
+a valid trial is applied: each file is written beside its target and renamed over it (a
+reader never sees half a file), the files it replaces are kept under `.backups/`, and the
+running core reloads. What changed is said per entry: added, removed, and which fields of
+the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.kb.loader import read_directory
+from bot.kb.model import KnowledgeBase
+from bot.kb.problems import Problem, display_path
+
+BACKUP_DIR = ".backups"
+MAX_FILE_BYTES = 2 * 1024 * 1024  # the loader's own limit for one file
+FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.ya?ml$")
+
+
+@dataclass
+class Change:
+    """What a trial changes, entry by entry."""
+
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    changed: dict[str, list[str]] = field(default_factory=dict)  # entry id → the fields that differ
+    files: list[str] = field(default_factory=list)  # the files whose text differs
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.changed or self.files)
+
+
+@dataclass
+class Trial:
+    """The directory as it would be, and what the loader says about it."""
+
+    files: dict[str, str]
+    kb: KnowledgeBase | None
+    errors: list[Problem]
+    warnings: list[Problem]
+    change: Change
+    lines: dict[tuple[str, int], str] = field(default_factory=dict)  # (path, line) → that line's text
+
+    @property
+    def valid(self) -> bool:
+        return self.kb is not None and not self.errors
+
+
+def yaml_files(directory: Path) -> dict[str, str]:
+    """The knowledge directory's YAML files, name → text."""
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(directory.iterdir())
+            if p.is_file() and p.suffix in (".yaml", ".yml")}
+
+
+def check_upload(name: str, data: bytes) -> str | None:
+    """Why an uploaded file cannot be tried at all (its name, size or encoding), or None."""
+    if not FILE_NAME.match(name):
+        return f"{name}: filnamnet ska vara bokstäver, siffror, _ och - med ändelsen .yaml"
+    if len(data) > MAX_FILE_BYTES:
+        return f"{name}: filen är för stor (högst {MAX_FILE_BYTES // (1024 * 1024)} MB)"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"{name}: filen är inte UTF-8-text (byte {exc.start})"
+    return None
+
+
+def trial(current: KnowledgeBase, directory: Path, new: Mapping[str, str], whole: bool = False) -> Trial:
+    """Try `new` over the files of `directory` (or, `whole`, instead of them)."""
+    files = dict(new) if whole else {**yaml_files(directory), **new}
+    with tempfile.TemporaryDirectory(prefix="rehabbot-trial-") as tmp:
+        scratch = Path(tmp)
+        for name, text in files.items():
+            (scratch / name).write_text(text, encoding="utf-8")
+        for extra in ("schema",):  # the editors' JSON Schemas travel along, unchanged
+            if (directory / extra).is_dir():
+                shutil.copytree(directory / extra, scratch / extra)
+        kb, problems = read_directory(scratch)
+        problems = [_named_as_in(directory, scratch, p) for p in problems]
+    errors = [p for p in problems if not p.warning]
+    warnings = [p for p in problems if p.warning]
+    lines = {}
+    for problem in errors:
+        found = files.get(Path(problem.path).name)
+        if found is not None and problem.line:
+            source = found.splitlines()
+            if 0 < problem.line <= len(source):
+                lines[(problem.path, problem.line)] = source[problem.line - 1]
+    change = compare(current, kb, yaml_files(directory), files) if kb is not None else Change()
+    return Trial(files, kb if not errors else None, errors, warnings, change, lines)
+
+
+def compare(old: KnowledgeBase, new: KnowledgeBase, old_files: Mapping[str, str],
+            new_files: Mapping[str, str]) -> Change:
+    before = {e.id: e.model_dump() for e in old.entries}
+    after = {e.id: e.model_dump() for e in new.entries}
+    changed = {}
+    for entry_id in sorted(before.keys() & after.keys()):
+        fields = sorted(k for k in before[entry_id].keys() | after[entry_id].keys()
+                        if before[entry_id].get(k) != after[entry_id].get(k))
+        if fields:
+            changed[entry_id] = fields
+    files = sorted(n for n in old_files.keys() | new_files.keys() if old_files.get(n) != new_files.get(n))
+    return Change(sorted(after.keys() - before.keys()), sorted(before.keys() - after.keys()), changed, files)
+
+
+def apply(directory: Path, files: Mapping[str, str], now: dt.datetime | None = None) -> list[str]:
+    """Make the directory's YAML files exactly `files`; returns the backups made (relative paths).
+
+    Every file that is replaced or removed is kept under `.backups/` first; each new text is
+    written beside its target and renamed over it."""
+    stamp = (now or dt.datetime.now()).strftime("%Y-%m-%dT%H%M%S")
+    current = yaml_files(directory)
+    backups = []
+    for name in sorted(current.keys() - files.keys() | {n for n in files if n in current and current[n] != files[n]}):
+        backup = directory / BACKUP_DIR / f"{name}.{stamp}"
+        backup.parent.mkdir(exist_ok=True)
+        for n in range(2, 1000):  # several changes in the same second keep a backup each
+            if not backup.exists():
+                break
+            backup = directory / BACKUP_DIR / f"{name}.{stamp}-{n}"
+        shutil.copy2(directory / name, backup)
+        backups.append(f"{BACKUP_DIR}/{backup.name}")
+    for name, text in files.items():
+        if current.get(name) == text:
+            continue
+        staging = directory / f".{name}.publishing"
+        staging.write_text(text, encoding="utf-8")
+        os.replace(staging, directory / name)
+    for name in current.keys() - files.keys():
+        (directory / name).unlink()
+    return backups
+
+
+def _named_as_in(directory: Path, scratch: Path, problem: Problem) -> Problem:
+    """A problem found in the scratch copy, named by the real file the admin knows."""
+    path = problem.path
+    for prefix in {display_path(scratch), str(scratch), str(scratch.resolve())}:
+        if path.startswith(prefix):
+            path = display_path(directory) + path[len(prefix):]
+            break
+    return Problem(path, problem.line, problem.message, problem.warning)
