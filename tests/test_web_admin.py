@@ -268,3 +268,28 @@ def test_accounts_are_made_listed_changed_and_removed_from_the_command_line(tmp_
             assert tx.all("SELECT password_hash FROM admin_account") == []
     finally:
         store.close()
+
+
+def test_another_instance_sharing_the_database_takes_up_a_published_version(admin_web: WebServer,
+                                                                            tmp_path: Path) -> None:
+    import shutil
+
+    from bot.kb.follow import Follower
+    from bot.service import Rehabbot
+    from bot.settings import shipped_kb_dir
+    other_dir = tmp_path / "other"  # another host: its own copy of the knowledge
+    shutil.copytree(shipped_kb_dir(), other_dir)
+    other = Rehabbot(other_dir)
+    follower = Follower(other, admin_web.store.store)
+    assert follower.once() is False  # nothing published yet
+    admin = Admin(admin_web)
+    admin.login()
+    admin.get("/admin/publicera")
+    tried = admin.post("/admin/publicera", name="ny_fil.yaml",
+                       text="- id: fran_andra_instansen\n  title: Från den andra\n  answer: Ett svar.\n")
+    admin.post("/admin/publicera/bekrafta", token=re.search(r'name="token" value="([^"]+)"', tried.text).group(1))
+    assert other.kb.get("fran_andra_instansen") is None
+    assert follower.once() is True
+    assert other.kb.get("fran_andra_instansen") is not None
+    assert (other_dir / "ny_fil.yaml").exists()
+    assert follower.once() is False  # the same version is not taken up twice

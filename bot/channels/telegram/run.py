@@ -61,6 +61,10 @@ def run(args: Any, rehabbot: Rehabbot) -> int:
 
     async def start_heartbeat(_app: Application) -> None:
         heartbeat.append(asyncio.create_task(keep_beating(settings.heartbeat())))
+        store = getattr(gateway, "store", None)
+        if store is not None:  # the knowledge published from the web dashboard, on any instance
+            from bot.kb.follow import Follower
+            heartbeat.append(asyncio.create_task(Follower(rehabbot, store).run()))
 
     async def stop_heartbeat(_app: Application) -> None:
         for task in heartbeat:

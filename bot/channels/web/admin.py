@@ -337,7 +337,9 @@ class Admin:
                 store.add_version(publish.yaml_files(directory), "-", "före första publiceringen")
             publish.apply(directory, files)
             problems = bot.reload()
-            store.add_version(files, session.account.name if session.account else "-", note)
+            version = store.add_version(files, session.account.name if session.account else "-", note)
+            if self.web.follower is not None:
+                self.web.follower.seen = version.id  # this instance serves it already
             return problems
         problems = await asyncio.to_thread(swap)
         change = result.change

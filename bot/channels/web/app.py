@@ -146,6 +146,7 @@ class Web:
         self.rehabbot, self.store, self.config, self.sessions = rehabbot, store, config, sessions
         self.chat = Chat(rehabbot, store)
         self._maps: dict[tuple[Any, ...], bytes] = {}
+        self.follower: Any = None  # set by `serve` when the instance follows published versions
 
     # -- sessions and pages --------------------------------------------------
 

@@ -51,6 +51,18 @@ class _Server(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
+def _follow(server: uvicorn.Server, rehabbot: Rehabbot, gateway: StoreGateway) -> asyncio.Task[None] | None:
+    """Follow the versions published from the dashboard on any instance sharing the database."""
+    from bot.kb.follow import Follower
+    store = getattr(gateway, "store", None)
+    if store is None:
+        return None
+    follower = Follower(rehabbot, store)
+    app: Any = server.config.app
+    app.state.web.follower = follower  # it publishes too: no need to take its own up again
+    return asyncio.create_task(follower.run())
+
+
 def _server(rehabbot: Rehabbot, gateway: StoreGateway, settings: Settings, host: str, port: int) -> uvicorn.Server:
     app = create_app(rehabbot, gateway, config_of(settings))
     # access_log off: a request line holds the address and the query (a search is a question).
@@ -90,10 +102,13 @@ def run_web(settings: Settings, rehabbot: Rehabbot, host: str, port: int) -> int
     async def main() -> None:
         # The heartbeat `rehabbot health` (Docker's HEALTHCHECK) reads, as with `rehabbot run`.
         beat = asyncio.create_task(keep_beating(settings.heartbeat()))
+        follow = _follow(server, rehabbot, gateway)
         try:
             await server.serve()
         finally:
             beat.cancel()
+            if follow is not None:
+                follow.cancel()
     try:
         print(f"Rehabbot på webben: http://{host}:{port}/ (Ctrl-C avslutar)", file=sys.stderr, flush=True)
         asyncio.run(main())
@@ -129,10 +144,13 @@ def run_both(args: Any, rehabbot: Rehabbot) -> int:
             assert application.updater is not None
             await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
             beat = asyncio.create_task(keep_beating(settings.heartbeat()))
+            follow = _follow(server, rehabbot, gateway)
             try:
                 await server.serve()  # until SIGINT/SIGTERM, which uvicorn handles
             finally:
                 beat.cancel()
+                if follow is not None:
+                    follow.cancel()
                 await application.updater.stop()
                 await application.stop()
 
