@@ -19,7 +19,10 @@ from typing import TypeVar
 import bot
 
 MODES = ("staff", "individual")
-LANGS = ("sv", "en")
+# Swedish first, then English, then the languages the individuals speak (issue 12): Arabic,
+# Persian/Dari, Somali, Tigrinya, Turkish, Polish.
+LANGS = ("sv", "en", "ar", "fa", "so", "ti", "tr", "pl")
+RTL_LANGS = frozenset({"ar", "fa"})
 DEFAULT_RETENTION_DAYS = 90
 DEFAULT_REVIEW_AGE_DAYS = 365
 DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"

@@ -22,12 +22,36 @@ from bot.kb.model import KnowledgeBase
 from bot.kb.pathways import Pathway
 from bot.kb.schema import PERSON, Contact, Entry
 from bot.matching.matcher import ANSWER, SUGGEST, Match
+from bot.settings import RTL_LANGS
 
 
 @lru_cache(maxsize=1)
 def labels() -> dict[str, dict[str, Any]]:
+    """Every language's wording: Swedish and English in labels.yaml, each other language in
+    labels_<lang>.yaml. A key a language lacks reads as in Swedish (tests keep them complete)."""
     from importlib.resources import files
-    return yaml.safe_load(files("bot.answers").joinpath("labels.yaml").read_text(encoding="utf-8"))
+
+    from bot.settings import LANGS
+    package = files("bot.answers")
+    found: dict[str, dict[str, Any]] = yaml.load(package.joinpath("labels.yaml").read_text(encoding="utf-8"),
+                                                 Loader=_LOADER)
+    for lang in LANGS:
+        file = package.joinpath(f"labels_{lang}.yaml")
+        if lang not in found:
+            own = yaml.load(file.read_text(encoding="utf-8"), Loader=_LOADER)[lang] if file.is_file() else {}
+            found[lang] = _over(found["sv"], own)
+    return found
+
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _over(base: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    """`own` with what it lacks taken from `base`, nested mappings alike."""
+    merged = dict(base)
+    for key, value in own.items():
+        merged[key] = _over(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return merged
 
 
 @lru_cache(maxsize=1)
@@ -121,6 +145,9 @@ class EntryView:
     sources: list[SourceView] = field(default_factory=list)
     reviewed: str = ""
     staff_note: str = ""  # editorial, staff mode only
+    interpreter: str = ""  # how to get an interpreter: every answer to an individual in another language
+    original: bool = False  # translated: the Swedish original is one link away
+    direction: str = "ltr"  # "rtl" for Arabic and Persian
 
 
 def entry_view(entry: Entry, kb: KnowledgeBase, mode: str, lang: str) -> EntryView:
@@ -152,6 +179,18 @@ def entry_view(entry: Entry, kb: KnowledgeBase, mode: str, lang: str) -> EntryVi
     # task is never "Nästa steg för dig".
     own = [step_view for step_view, step in zip(view.next_steps, entry.next_steps) if step.who == PERSON]
     view.own_step = own[0] if own else None
+    if lang not in ("sv", "en"):
+        translated = entry.translation(lang) if mode == "individual" else None
+        if translated is not None:
+            view.note = L["machine_note"] if translated.status == "machine" else ""
+            view.original = True
+            if view.own_step is not None and translated.next_step:
+                view.own_step = StepView(view.own_step.who, translated.next_step)
+        else:
+            view.note = L["not_translated"]
+        if mode == "individual":
+            view.interpreter = L["interpreter"]
+        view.direction = "rtl" if lang in RTL_LANGS else "ltr"
     return view
 
 
@@ -164,7 +203,19 @@ def _contact(contact: Contact) -> ContactView:
 def render_entry(entry: Entry, kb: KnowledgeBase, mode: str = "staff", lang: str = "sv", fmt: str = "text") -> str:
     view = entry_view(entry, kb, mode, lang)
     template = environment().get_template(f"{fmt}/answer_{mode}.j2")
-    return _tidy(template.render(v=view, L=labels()[lang], mode=mode, lang=lang))
+    return directed(_tidy(template.render(v=view, L=labels()[lang], mode=mode, lang=lang)), lang, fmt)
+
+
+RLM = "\u200f"
+
+
+def directed(text: str, lang: str, fmt: str) -> str:
+    """Right-to-left text for a terminal or Telegram: every line starts with a right-to-left
+    mark, so a line that opens with a Swedish name ("Försäkringskassan …") still reads from the
+    right. The web sets `dir` on the page instead."""
+    if lang not in RTL_LANGS or fmt == "web":
+        return text
+    return "\n".join(RLM + line.lstrip(RLM) if line.strip() else line for line in text.split("\n"))
 
 
 def render_match(match: Match, kb: KnowledgeBase, mode: str = "staff", lang: str = "sv", fmt: str = "text",
@@ -181,7 +232,7 @@ def render_match(match: Match, kb: KnowledgeBase, mode: str = "staff", lang: str
     if pathway is not None:
         offer = env.get_template(f"{fmt}/pathway_offer.j2").render(id=pathway.id, title=pathway.title_in(lang), L=L)
         text = text + "\n\n" + _tidy(offer)
-    return text
+    return directed(text, lang, fmt)
 
 
 def _tidy(text: str) -> str:

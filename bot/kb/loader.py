@@ -24,6 +24,8 @@ from bot.kb.model import KnowledgeBase
 from bot.kb.pathways import Pathway, check_pathway
 from bot.kb.problems import KnowledgeBaseInvalid, Problem, display_path
 from bot.kb.schema import KINDS, PERSON, Document, Entry, GlossaryTerm, Source
+from bot.kb.translations import LANGUAGES as TRANSLATED_LANGUAGES
+from bot.kb.translations import EntryTranslation, GlossaryForm, fingerprint
 from bot.kb.yamlsource import LineDict, LineList, line_of, load_yaml
 from bot.text.normalize import plain
 from bot.text.readability import INDIVIDUAL_MAX, lix
@@ -32,6 +34,7 @@ TOPICS_FILE = "topics.yaml"
 GLOSSARY_FILE = "glossary.yaml"
 PATHWAYS_FILE = "pathways.yaml"
 SOURCES_FILE = "sources.yaml"
+TRANSLATIONS_DIR = "translations"  # translations/<lang>.yaml (bot/kb/translations.py)
 # Files that are not lists of entries.
 SPECIAL_FILES = {TOPICS_FILE, GLOSSARY_FILE, PATHWAYS_FILE, SOURCES_FILE}
 TOPIC_FIELDS = frozenset({"id", "name", "what", "seeds"})
@@ -134,6 +137,7 @@ class _Reader:
         self._check_questions(refs)
         pathways = self._read_pathways({r.id for r in refs}, {r.id for r in refs if r.kind == "actor"},
                                        check_targets=not unread)
+        glossary = self._read_translations(entries, glossary)
         if any(not p.warning for p in self.problems):
             return None
         return KnowledgeBase(
@@ -213,6 +217,62 @@ class _Reader:
                     self.error(shown, line, f"'{form}' står redan under termen '{seen[key][0]}' (rad {seen[key][1]})")
                 seen.setdefault(key, (term.term, line))
         return terms
+
+    def _read_translations(self, entries: list[Entry], glossary: list[GlossaryTerm]) -> list[GlossaryTerm]:
+        """`translations/<lang>.yaml`: each fresh translation joins its entry; the words people use
+        in the language join the glossary terms they mean. Returns the glossary with them."""
+        folder = self.directory / TRANSLATIONS_DIR
+        if not folder.is_dir():
+            return glossary
+        by_id = {e.id: e for e in entries}
+        terms = {g.term: g for g in glossary}
+        extra: dict[str, list[str]] = {}
+        for file in sorted(folder.glob("*.yaml")):
+            data, shown = self._load(file)
+            if data is None:
+                continue
+            if not isinstance(data, LineDict):
+                self.error(shown, getattr(data, "line", 1), "filen ska ha 'language:', 'entries:' och 'glossary:'")
+                continue
+            if data.get("language") != file.stem or file.stem not in TRANSLATED_LANGUAGES:
+                self.error(shown, line_of(data, ("language",)),
+                           f"'language' ska vara filens namn ({file.stem}), ett av {', '.join(TRANSLATED_LANGUAGES)}")
+                continue
+            lang, done = file.stem, set()
+            for index, item in enumerate(data.get("entries") or []):
+                try:
+                    translation = EntryTranslation.model_validate(item)
+                except ValidationError as exc:
+                    self._report(exc, data, ("entries", index), shown)
+                    continue
+                line = line_of(data, ("entries", index))
+                entry = by_id.get(translation.id)
+                if entry is None:
+                    self.warn(shown, line, f"översättning av '{translation.id}', som inte finns (längre)")
+                elif translation.source != fingerprint(entry):
+                    self.warn(shown, line, f"'{translation.id}': den svenska texten har ändrats sedan översättningen "
+                                           f"(källa {translation.source}, nu {fingerprint(entry)}); svenskan visas "
+                                           "tills översättningen är uppdaterad")
+                else:
+                    entry._translations[lang] = translation
+                    done.add(entry.id)
+            wanted = [e.id for e in entries if e.audience != "staff" and e.id not in done]
+            if wanted:
+                self.warn(shown, 1, f"{len(wanted)} poster som en individ kan få saknar översättning till {lang} "
+                                    f"(t.ex. {', '.join(wanted[:3])})")
+            for index, item in enumerate(data.get("glossary") or []):
+                try:
+                    words = GlossaryForm.model_validate(item)
+                except ValidationError as exc:
+                    self._report(exc, data, ("glossary", index), shown)
+                    continue
+                if words.term not in terms:
+                    self.warn(shown, line_of(data, ("glossary", index)),
+                              f"termen '{words.term}' finns inte i {GLOSSARY_FILE}")
+                    continue
+                extra.setdefault(words.term, []).extend(words.forms)
+        return [g.model_copy(update={"aliases": (*g.aliases, *dict.fromkeys(extra[g.term]))}) if g.term in extra else g
+                for g in glossary]
 
     def _read_pathways(self, entry_ids: set[str], actor_ids: set[str], check_targets: bool = True) -> list[Pathway]:
         file = self.directory / PATHWAYS_FILE

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 KINDS = ("actor", "insats", "faq", "begrepp", "task")
 Kind = Literal["actor", "insats", "faq", "begrepp", "task"]
@@ -201,6 +201,13 @@ class Entry(_Strict):
     staff_note: Text | None = None
     staff_note_en: Text | None = None
     reviewed: dt.date | None = None
+    # The fresh translations of what an individual reads, by language (bot/kb/translations.py);
+    # the loader attaches them, the YAML of an entry never holds them.
+    _translations: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    def translation(self, lang: str) -> Any:
+        """The entry's translation into `lang` (not sv or en), or None."""
+        return self._translations.get(lang)
 
     @property
     def display_title(self) -> str:
@@ -209,6 +216,9 @@ class Entry(_Strict):
 
     def title_in(self, lang: str, mode: str = "staff") -> str:
         """The title in `lang` for `mode`: an individual reads the individual title when there is one."""
+        translated = self._translations.get(lang)
+        if translated is not None:
+            return str(translated.title)
         if mode == "individual":
             own = (self.title_individual_en if lang == "en" else None) or (
                 self.title_individual if lang != "en" or not self.title_en else None)
@@ -220,7 +230,10 @@ class Entry(_Strict):
         """The answer text for mode and language, and whether it is in that language."""
         if lang == "en" and self.answer_en is not None:
             return self.answer_en.for_mode(mode), True
-        return self.answer.for_mode(mode), lang != "en"
+        translated = self._translations.get(lang)
+        if translated is not None and mode == "individual":
+            return str(translated.answer), True
+        return self.answer.for_mode(mode), lang == "sv"
 
 
 class GlossaryTerm(_Strict):

@@ -74,9 +74,11 @@ def build_graph(kb: KnowledgeBase, actor: str | None = None, pathway: str | None
                 plan: str | None = None, lang: str = "sv", link: Callable[[str], str] | None = None,
                 only: bool = False) -> graphviz.Digraph:
     """The map as a Graphviz graph; `actor` or `pathway` (optionally one `plan` node of it) highlighted.
+    Drawn in Swedish or English (another language's map reads in Swedish, the names it keeps).
 
     `link`: each entry's node links to `link(entry_id)` (the web's SVG map); `only`: with an actor
     or pathway, draw only the highlighted part, small enough to read on a phone."""
+    lang = lang if lang in RELATION_LABELS else "sv"
     actors = {e.id for e in kb.of_kind("actor")}
     if actor is not None and actor not in actors:
         raise MapError(f"okänd aktör: {actor} (finns: {', '.join(sorted(actors))})")

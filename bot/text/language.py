@@ -80,3 +80,70 @@ def identify(text: str) -> str:
 def _fold(word: str) -> str:
     decomposed = unicodedata.normalize("NFD", word.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+# -- the language a person writes in ----------------------------------------------------------
+#
+# Which of the bot's eight languages a message is written in, for answering in it. Scripts
+# decide first: Ge'ez is Tigrinya (the bot serves no Amharic), Arabic script is Arabic or
+# Persian by the letters only Persian has. Latin script goes to lingua-language-detector
+# (it ships its models; low-accuracy mode: 15 MB, and good on messages of a few words)
+# after the Swedish names people keep in any language ("Försäkringskassan", "soc",
+# "läkarintyg", every word with å/ä/ö) are taken out, so "jak mam dostać pieniądze z soc"
+# is Polish, not Swedish.
+
+ARABIC, PERSIAN, SOMALI, TIGRINYA, TURKISH, POLISH = "ar", "fa", "so", "ti", "tr", "pl"
+_PERSIAN_LETTERS = frozenset("پچژگیک")  # Persian forms; Arabic writes ي and ك
+_ARABIC_LETTERS = frozenset("ةيكىأإؤئ")
+# Swedish names and words people keep when they write another language.
+_SWEDISH_NAMES = frozenset([
+    "fk", "af", "soc", "socialen", "socialtjansten", "forsakringskassan", "arbetsformedlingen", "sip", "sgi", "lss",
+    "vc", "vardcentralen", "vardcentral", "jobbtorg", "finsam", "finsamteam", "aktivitetsplatsen", "lakarintyg",
+    "sjukskriven", "sjukpenning", "forsorjningsstod", "bistand", "handlaggare", "socialsekreterare", "stadsdel",
+    "kommun", "kommunen", "region", "rehabkoordinator", "bankid", "mina", "sidor", "stockholm", "sverige",
+])
+
+
+def _script(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    return "geez" if "ETHIOPIC" in name else "arabic" if "ARABIC" in name else "latin" if "LATIN" in name else "other"
+
+
+@lru_cache(maxsize=1)
+def _latin_detector():
+    from lingua import Language, LanguageDetectorBuilder
+    return LanguageDetectorBuilder.from_languages(
+        Language.SWEDISH, Language.ENGLISH, Language.SOMALI, Language.TURKISH, Language.POLISH,
+    ).with_low_accuracy_mode().build()
+
+
+@lru_cache(maxsize=8192)
+def detect(text: str) -> str | None:
+    """The language of a message among sv, en, ar, fa, so, ti, tr, pl, or None when it cannot
+    be told (no letters, or only Swedish names and a word or two that prove nothing)."""
+    if not any(ch.isalpha() for ch in text):
+        return None
+    words = _WORD.findall(text)
+    rest = [w for w in words if _fold(w) not in _SWEDISH_NAMES and not set(w.lower()) & set("åäö")]
+    if not rest:
+        return SWEDISH  # only Swedish names and words
+    letters = [ch for w in rest for ch in w]
+    scripts = [_script(ch) for ch in letters]
+    if scripts.count("geez") >= 0.3 * len(letters):
+        return TIGRINYA
+    if scripts.count("arabic") >= 0.3 * len(letters):
+        persian = sum(1 for ch in letters if ch in _PERSIAN_LETTERS)
+        arabic = sum(1 for ch in letters if ch in _ARABIC_LETTERS)
+        return PERSIAN if persian > arabic else ARABIC
+    folded = [_fold(w) for w in rest]
+    english = sum(1 for w in folded if w in _EN_ONLY)
+    swedish = sum(1 for w in folded if w in _SV_ONLY)
+    found = _latin_detector().compute_language_confidence_values(" ".join(rest))
+    best = found[0] if found else None
+    code = best.language.iso_code_639_1.name.lower() if best else SWEDISH
+    if code in (SOMALI, TURKISH, POLISH) and best is not None and best.value >= 0.6 and \
+            (len(rest) >= 2 or len(rest[0]) >= 6) and english + swedish < len(rest) / 2:
+        return code
+    if english or swedish:  # the function words know Swedish from English best
+        return ENGLISH if english > swedish else SWEDISH
+    return code if code in (SWEDISH, ENGLISH) and best is not None and best.value >= 0.6 else None

@@ -160,7 +160,7 @@ class Admin:
         context = {"refused": [], "token": "", **context}
         html = environment().get_template(f"web/admin/{template}.j2").render(
             L=L, W=L["web"], A=L["admin"], lang="sv", dir="ltr", path=request.url.path, session=session,
-            account=session.account if session else None, embed=False, **context)
+            account=session.account if session else None, embed=False, rtl=(), **context)
         response = Response(html, status_code=status, media_type="text/html")
         response.headers["cache-control"] = "no-store"
         return response

@@ -38,7 +38,7 @@ from bot.channels.web.chat import FORMAT, MAX_QUESTION, Chat
 from bot.channels.web.sessions import COOKIE, Session, Sessions
 from bot.kb.schema import Entry
 from bot.service import Rehabbot
-from bot.settings import LANGS, MODES
+from bot.settings import LANGS, MODES, RTL_LANGS
 from bot.store.gateway import NoStore, StoreGateway
 from bot.text.redact import redact
 
@@ -47,7 +47,6 @@ logger = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024  # bytes of a form: a question is at most a few kB
 MAX_UPLOAD = 8 * 1024 * 1024  # the dashboard's publish form: a few YAML files
 KINDS = ("actor", "insats", "task", "faq", "begrepp")
-RTL = frozenset({"ar", "fa"})
 ACCESSIBILITY_REVIEWED = dt.date(2026, 12, 2)  # when the statement's self-assessment was last made
 _SAFE_NEXT = re.compile(r"^/(?!/)[^\s\\]*$")
 
@@ -166,8 +165,9 @@ class Web:
         mode = session.mode if session else "staff"
         template = environment().get_template(f"{FORMAT}/pages/{name}.j2")
         html = template.render(L=labels()[lang], W=labels()[lang]["web"], T=labels()[lang]["tg"], lang=lang,
-                               dir="rtl" if lang in RTL else "ltr", mode=mode, session=session,
-                               path=request.url.path, here=_here(request), langs=LANGS, modes=MODES, **context)
+                               dir="rtl" if lang in RTL_LANGS else "ltr", mode=mode, session=session,
+                               path=request.url.path, here=_here(request), langs=LANGS, modes=MODES, rtl=RTL_LANGS,
+                               **context)
         response = HTMLResponse(html, status_code=status)
         response.headers["cache-control"] = "no-store"
         return response
@@ -277,6 +277,8 @@ class Web:
     async def entry_page(self, request: Request) -> Response:
         session = self.session_of(request)
         mode, lang = (session.mode, session.lang) if session else ("staff", _lang_of(request))
+        if request.query_params.get("lang") in LANGS:  # "the original in Swedish" under a translation
+            lang = request.query_params["lang"]
         kb = self.rehabbot.kb
         entry = kb.get(request.path_params["entry_id"])
         if entry is None:
