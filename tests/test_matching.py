@@ -95,3 +95,59 @@ def test_a_question_asked_word_for_word_as_an_entry_has_it_is_answered(small_bot
         for question in entry.questions:
             reply = small_bot.ask(question)
             assert reply.status == "answer" and reply.entry.id == entry.id, (question, reply.status)
+
+
+QUESTIONS = ["Vem kallar till SIP när klienten är sjukskriven?", "vad gor rehabkordinatorn pa vc",
+             "Hur ansöker man om samordning av rehabiliteringsinsats?", "min klient har ingen SGI, vad gör FK?",
+             "Who pays for the activities of the coordination association?"]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_matched_terms_are_the_question_terms_each_candidate_contains(shipped_bot, question):
+    """`matched` is worked out when read; it must be what the postings say, for every candidate."""
+    index = shipped_bot.snapshot.index
+    ranked, analysis = shipped_bot.snapshot.matcher.rank(question)
+    positions = {e.id: pos for pos, e in enumerate(index.entries)}
+    terms = dict.fromkeys(t.text for t in analysis.terms)
+    for candidate in ranked:
+        pos = positions[candidate.entry.id]
+        expected = tuple(t for t in terms if t in index.postings and pos in index.postings[t].docs.tolist())
+        assert candidate.matched == expected
+    assert ranked and ranked[0].matched
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_phrase_similarity_is_the_best_over_every_example_phrase(shipped_bot, question):
+    """The matcher compares the wording only with the phrases that can still win: the result
+    must be the one of comparing the question with every title and example question."""
+    from rapidfuzz import fuzz
+    matcher = shipped_bot.snapshot.matcher
+    index, meaning = matcher.index, matcher.weights.meaning
+    ranked, analysis = matcher.rank(question)
+    query: dict[str, float] = {}
+    for term in analysis.terms:
+        if term.is_content:
+            query[term.text] = max(query.get(term.text, 0.0), term.weight * index.idf.get(term.text, index.max_idf))
+    mass = sum(query.values())
+    positions = {e.id: pos for pos, e in enumerate(index.entries)}
+    for candidate in ranked:
+        if candidate.parts["coverage"] == 0:
+            continue
+        best = 0.0
+        for phrase in index.phrase_texts[positions[candidate.entry.id]]:
+            shared = sum(min(w, phrase.terms[t]) for t, w in query.items() if t in phrase.terms)
+            dice = 2 * shared / (mass + phrase.mass) if mass + phrase.mass else 0.0
+            wording = fuzz.ratio(analysis.plain, phrase.plain) / 100
+            best = max(best, meaning * dice + (1 - meaning) * wording)
+        assert candidate.parts["phrase"] == best
+
+
+@pytest.mark.parametrize("question", [*QUESTIONS, "Jag är sjukskriven och har ingen inkomst, vad ska jag göra?"])
+def test_a_floor_leaves_out_only_candidates_that_cannot_reach_it(shipped_bot, question):
+    """The pathway finder ranks with a floor: what reaches it is ranked exactly as without."""
+    matcher = shipped_bot.snapshot.pathways.matcher
+    for floor in (0.3, 0.55):
+        full = [(c.entry.id, c.score) for c in matcher.rank(question)[0] if c.score >= floor]
+        cut = [(c.entry.id, c.score) for c in matcher.rank(question, floor=floor)[0] if c.score >= floor]
+        assert cut == full
+    assert len(matcher.rank(question, floor=1.01)[0]) == 0

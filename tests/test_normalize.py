@@ -1,5 +1,8 @@
 """Normalisation makes the ways people type a word compare equal."""
 
+import subprocess
+import sys
+
 from bot.text.normalize import fold, is_stopword, plain, stem, tokens
 
 
@@ -50,3 +53,22 @@ def test_stemming_from_many_threads_gives_each_word_its_own_stem():
         results = list(pool.map(run, range(4)))
     for part, got in enumerate(results):
         assert got == expected[part::4]
+
+
+def test_only_the_swedish_and_english_stemmers_are_imported_and_they_stem_as_snowballstemmer():
+    """The two stemmers are loaded alone (not all 39 languages): same stems as the package's."""
+    code = ("import sys; from bot.text.normalize import stem; stem('forsakringskassans'); stem('lives', 'en'); "
+            "print(sorted(m for m in sys.modules if 'snowball' in m))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "snowballstemmer" not in loaded and "swedish_stemmer" in loaded and "english_stemmer" in loaded
+    import snowballstemmer
+
+    from bot.kb import load_knowledge_base
+    from bot.settings import shipped_kb_dir
+    kb = load_knowledge_base(shipped_kb_dir())
+    words = {w for e in kb.entries for q in (e.display_title, *e.questions, e.answer.staff or "") for w in tokens(q)}
+    for lang, algorithm in (("sv", "swedish"), ("en", "english")):
+        reference = snowballstemmer.stemmer(algorithm)
+        for word in sorted(words):
+            if len(word) > 3 and not word.isdigit():
+                assert stem(word, lang) == reference.stemWord(word), (lang, word)

@@ -117,11 +117,18 @@ def test_corrupt_cache_ignored_and_rebuilt(small_kb, tmp_path: Path, garbage: by
     reference.cache_file.write_bytes(garbage)
     model.texts = 0
     rebuilt = SemanticReranker(small_kb, model=model, cache=tmp_path, background=False)
-    assert rebuilt.ready and not rebuilt.from_cache and model.texts > 0
-    np.testing.assert_allclose(rebuilt.question_vectors, reference.question_vectors, atol=1e-6)
-    model.texts = 0
+    # The knowledge base's file is rebuilt from the vectors kept by text: nothing is embedded.
+    assert rebuilt.ready and not rebuilt.from_cache and model.texts == 0
+    np.testing.assert_array_equal(rebuilt.question_vectors, reference.question_vectors)
     assert SemanticReranker(small_kb, model=model, cache=tmp_path, background=False).from_cache  # repaired
-    assert model.texts == 0
+    texts_file = semantic.TextStore.of(tmp_path).path
+    for file in (reference.cache_file, texts_file):  # both caches broken: everything embedded again
+        file.write_bytes(garbage)
+    again = SemanticReranker(small_kb, model=model, cache=tmp_path, background=False)
+    assert again.ready and not again.from_cache and model.texts == again.embedded > 0
+    np.testing.assert_array_equal(again.question_vectors, reference.question_vectors)
+    assert semantic.TextStore.of(tmp_path).vectors  # the text cache is written anew
+    assert not list(tmp_path.glob("*.tmp"))
 
 
 def test_stale_cache_for_other_texts_ignored(small_kb, tmp_path: Path) -> None:
@@ -132,7 +139,48 @@ def test_stale_cache_for_other_texts_ignored(small_kb, tmp_path: Path) -> None:
              model=np.array(semantic.MODEL_ID))
     model.texts = 0
     again = SemanticReranker(small_kb, model=model, cache=tmp_path, background=False)
-    assert not again.from_cache and model.texts > 0 and again.question_vectors.shape == built.question_vectors.shape
+    assert not again.from_cache and again.question_vectors.shape == built.question_vectors.shape
+    np.testing.assert_array_equal(again.question_vectors, built.question_vectors)
+
+
+def test_an_edited_knowledge_base_embeds_only_the_texts_that_changed(kb_copy: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    model = CountingE5()
+    kb, problems = read_directory(kb_copy)
+    assert kb is not None, problems
+    first = SemanticReranker(kb, model=model, cache=cache, background=False)
+    assert model.texts == first.embedded == len(first._questions) + len(first._answers)
+    faq = kb_copy / "insatser.yaml"
+    text = faq.read_text(encoding="utf-8")
+    question = kb.get("sip").questions[0]
+    assert question in text
+    faq.write_text(text.replace(question, "Vem bjuder in till ett SIP-möte?", 1), encoding="utf-8")
+    edited, problems = read_directory(kb_copy)
+    assert edited is not None, problems
+    model.texts = 0
+    second = SemanticReranker(edited, model=model, cache=cache, background=False)
+    assert not second.from_cache and model.texts == second.embedded == 1  # the one question edited
+    fresh = SemanticReranker(edited, model=CountingE5(), cache=False, background=False)
+    np.testing.assert_array_equal(second.question_vectors, fresh.question_vectors)
+    np.testing.assert_array_equal(second.answer_vectors, fresh.answer_vectors)
+
+
+def test_embedding_many_texts_is_logged_with_its_progress(small_kb, tmp_path: Path, monkeypatch,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(semantic, "PROGRESS_FROM", 4)
+    monkeypatch.setattr(semantic, "PROGRESS_EVERY_S", 0.0)
+    with caplog.at_level("INFO", logger="bot.matching.semantic"):
+        built = SemanticReranker(small_kb, model=CountingE5(), cache=tmp_path, background=False)
+    lines = [r.getMessage() for r in caplog.records]
+    total = built.embedded
+    assert f"semantic re-ranker: embedding {total} texts (of " in lines[0]
+    assert any(f"/{total} texts (" in line for line in lines[1:-1])
+    assert lines[-1].startswith(f"semantic re-ranker: embedded {total} texts in ")
+    caplog.clear()
+    with caplog.at_level("INFO", logger="bot.matching.semantic"):
+        built.cache_file.unlink()
+        SemanticReranker(small_kb, model=CountingE5(), cache=tmp_path, background=False)
+    assert not caplog.records  # nothing to embed: nothing to say
 
 
 def test_answers_lexically_until_the_embeddings_are_ready(small_kb, tmp_path: Path) -> None:
@@ -209,3 +257,18 @@ def test_old_cache_files_are_pruned(small_kb, tmp_path: Path) -> None:
     left = sorted(f.name for f in tmp_path.glob("semantic-*.npz"))
     assert len(left) == semantic.KEEP and built.cache_file.name in left
     assert "semantic-old00.npz" not in left and f"semantic-old{semantic.KEEP + 3:02d}.npz" in left
+
+
+def test_the_text_cache_keeps_every_key_and_its_vector(tmp_path: Path) -> None:
+    """Keys are raw digests: one ending in a zero byte must come back as written."""
+    store = semantic.TextStore.of(tmp_path)
+    keys = [b"\x01" * 31 + b"\x00", semantic.text_key("Vem kallar till SIP?", True),
+            semantic.text_key("Vem kallar till SIP?", False)]
+    assert len(set(keys)) == 3  # a query and a passage are kept apart
+    for number, key in enumerate(keys):
+        store.vectors[key] = np.full(semantic.DIM, number, dtype=np.float32)
+    store.save(keys)
+    again = semantic.TextStore.of(tmp_path)
+    assert set(again.vectors) == set(keys)
+    for number, key in enumerate(keys):
+        np.testing.assert_array_equal(again.vectors[key], np.full(semantic.DIM, number, dtype=np.float32))

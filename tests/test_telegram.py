@@ -365,3 +365,29 @@ async def test_a_database_that_cannot_open_at_start_is_tried_again(api, shipped_
         assert gateway.available and gateway.store.stats(1).questions == 1
     gateway.close()
     assert "still no database" in caplog.text and "can be reached again" in caplog.text
+
+
+class _LoopNoting(Rehabbot):
+    """The real core, noting for each question whether it was answered on a thread running an
+    event loop: matching (the semantic encode above all) must never stall polling and sending."""
+
+    on_loop: list[bool]
+
+    def ask(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        try:
+            asyncio.get_running_loop()
+            self.on_loop.append(True)
+        except RuntimeError:
+            self.on_loop.append(False)
+        return super().ask(*args, **kwargs)
+
+
+async def test_questions_are_answered_off_the_event_loop(api, shipped_bot, store):
+    bot = _LoopNoting(shipped_bot.directory, kb=shipped_bot.kb)
+    bot.on_loop = []
+    async with polling(build(api, bot, store)):
+        answer = await api.reply_to(USER, SIP)
+        inline = await api.after("answerInlineQuery", lambda: api.inline(USER, SIP))
+    assert answer.text == html(shipped_bot, SIP)
+    assert inline.params["results"][0]["id"] == shipped_bot.ask(SIP).entry.id
+    assert bot.on_loop == [False, False]

@@ -78,6 +78,9 @@ class Index:
             for term, rows in collected.items()}
         self.analyzer = QueryAnalyzer(set(self.postings) | self.phrases.vocabulary, self.phrases)
         self.phrase_texts = [self._phrases_of(entry) for entry in self.entries]
+        # Per entry, term → (phrase number, idf) of the phrases containing it: the matcher adds up
+        # what a question shares with each phrase by looking up the question's few terms.
+        self.phrase_terms = [_where(phrases) for phrases in self.phrase_texts]
         # What each title names (content terms with their idf): whether a question names it too.
         self.title_terms = [[{t: self.idf.get(t, self.max_idf) for t in meaning_terms(text, self.phrases, lang)}
                              for text, lang in _titles(entry) if entry.title]
@@ -100,6 +103,14 @@ class ExamplePhrase:
     plain: str
     terms: dict[str, float]  # content term → idf
     mass: float
+
+
+def _where(phrases: list[ExamplePhrase]) -> dict[str, tuple[tuple[int, float], ...]]:
+    where: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for i, phrase in enumerate(phrases):
+        for term, idf in phrase.terms.items():
+            where[term].append((i, idf))
+    return {term: tuple(found) for term, found in where.items()}
 
 
 Texts = list[tuple[str, "str | None"]]  # (text, its language; None: identify it)

@@ -66,12 +66,39 @@ class Weights:
     meaning: float = 0.8  # share of shared meaning (vs. wording) in the phrase similarity
 
 
+@dataclass(frozen=True, eq=False)
+class TermHits:
+    """Which of the question's terms one entry contains, worked out only when read: `--explain`
+    shows it and the decision reads it for the best candidate only, while working it out for
+    every candidate of every question cost about a third of a lexical question."""
+
+    hits: Sequence[tuple[str, np.ndarray]]  # (term, its sorted posting list), shared by one ranking
+    pos: int
+
+    def __call__(self) -> tuple[str, ...]:
+        return tuple(t for t, docs in self.hits if _contains(docs, self.pos))
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to the same terms, worked out or not: candidates compare as before."""
+        if isinstance(other, TermHits):
+            return self() == other()
+        return isinstance(other, tuple) and self() == other
+
+    def __hash__(self) -> int:
+        return hash(self())
+
+
 @dataclass(frozen=True)
 class Candidate:
     entry: Entry
     score: float
     parts: dict[str, float] = field(default_factory=dict)
-    matched: tuple[str, ...] = ()
+    terms: tuple[str, ...] | TermHits = ()  # the question's terms the entry contains, or how to find them
+
+    @property
+    def matched(self) -> tuple[str, ...]:
+        """The question's terms (index stems and concepts) that the entry contains."""
+        return self.terms if isinstance(self.terms, tuple) else self.terms()
 
 
 @dataclass(frozen=True)
@@ -133,7 +160,11 @@ class Matcher:
         self.semantic = semantic
         self._positions = {entry.id: pos for pos, entry in enumerate(index.entries)}
 
-    def rank(self, question: str, mode: str = "staff", context: str = "") -> tuple[list[Candidate], Analysis]:
+    def rank(self, question: str, mode: str = "staff", context: str = "",
+             floor: float = 0.0) -> tuple[list[Candidate], Analysis]:
+        """The lexical candidates, best first, and the question's analysis. `floor`: leave out the
+        candidates whose score cannot reach it (the pathway finder offers nothing below its
+        own threshold), so that their phrase similarity is never computed."""
         index, weights = self.index, self.weights
         analysis = index.analyzer.analyze(question[:2000], context=context[:2000])
         if not index.size:
@@ -175,28 +206,43 @@ class Matcher:
         asked_terms = {t.text for t in analysis.terms if t.is_content}
         k = min(self.thresholds.candidates, index.size)
         top = np.argpartition(-lexical, k - 1)[:k] if k < index.size else np.arange(index.size)
-        ranked = []
         hits = [(t, p.docs) for t in terms if (p := index.postings.get(t)) is not None]
+        rows = []  # (position, parts, score without phrase similarity and audience, audience factor, reach)
         for pos in map(int, top):
-            phrase = self._phrase(query, query_mass, analysis, pos) if covered[pos] > 0 else 0.0
             parts = {"coverage": float(coverage[pos]), "headline": float(headline_share[pos]),
-                     "phrase": phrase, "bm25": float(bm25[pos])}
+                     "bm25": float(bm25[pos])}
             # How much of the title the question names: mixed into the score at 0.1-0.3 it lost more
             # than it won on the held-out rewritings, so it only informs the decision (bot.decision).
             parts["named"] = self._named(asked_terms, pos)
-            score = (weights.coverage * parts["coverage"] + weights.headline * parts["headline"]
-                     + weights.phrase * phrase)
+            factor = weights.audience if index.entries[pos].audience not in ("both", mode) else 1.0
             if not index.has_examples[pos]:
                 # Nothing to compare the wording with, so headline and phrase say nothing:
                 # coverage alone sets the confidence (measured on SweFAQ: see bench/REPORT.md).
-                score = weights.bare * parts["coverage"]
-            entry = index.entries[pos]
-            if entry.audience not in ("both", mode):
-                score *= weights.audience
-            matched = tuple(t for t, docs in hits if _contains(docs, pos))
-            ranked.append(self._candidate(pos, min(max(score, 0.0), 1.0), parts, matched))
+                base = weights.bare * parts["coverage"]
+                reach = base * factor
+            else:
+                base = weights.coverage * parts["coverage"] + weights.headline * parts["headline"]
+                reach = (base + weights.phrase * float(covered[pos] > 0)) * factor  # a phrase similarity is ≤ 1
+            rows.append((pos, parts, base, factor, reach))
+        ranked = self._with_phrases(rows, query, query_mass, analysis, covered, hits, floor)
         ranked.sort(key=lambda c: (-c.score, -c.parts.get("bm25", 0.0), c.entry.id))
         return ranked, analysis
+
+    def _with_phrases(self, rows: list[tuple[int, dict[str, float], float, float, float]], query: dict[str, float],
+                      query_mass: float, analysis: Analysis, covered: np.ndarray,
+                      hits: list[tuple[str, np.ndarray]], floor: float) -> list[Candidate]:
+        """The candidates scored with their phrase similarity, leaving out (unscored) the ones
+        whose score cannot reach `floor` whatever their phrase similarity (at most 1)."""
+        weights, index = self.weights, self.index
+        ranked = []
+        for pos, parts, base, factor, reach in rows:
+            if reach < floor - 1e-4:  # scores are rounded to 4 decimals
+                continue
+            phrase = self._phrase(query, query_mass, analysis, pos) if covered[pos] > 0 else 0.0
+            parts["phrase"] = phrase
+            score = ((base + weights.phrase * phrase) if index.has_examples[pos] else base) * factor
+            ranked.append(self._candidate(pos, min(max(score, 0.0), 1.0), parts, TermHits(hits, pos)))
+        return ranked
 
     def match(self, question: str, mode: str = "staff", context: str = "") -> Match:
         """Rank, then decide answer / suggest / fallback with the calibrated decision model
@@ -277,15 +323,16 @@ class Matcher:
         for pos in order:
             entry, semantic = self.index.entries[int(pos)], float(similarity[pos])
             known = lexical.get(entry.id)
-            found.append(Candidate(entry, known.score, {**known.parts, "semantic": semantic}, known.matched)
+            found.append(Candidate(entry, known.score, {**known.parts, "semantic": semantic}, known.terms)
                          if known else self._candidate(int(pos), 0.0, {"semantic": semantic}, ()))
         candidates = tuple(found)
         if float(similarity[order[0]]) < t.foreign_suggest:
             return Match(FALLBACK, question, candidates, (), analysis)
         return Match(SUGGEST, question, candidates, tuple(c.entry for c in candidates[: t.suggestions]), analysis)
 
-    def _candidate(self, pos: int, score: float, parts: dict[str, float], matched: tuple[str, ...]) -> Candidate:
-        return Candidate(self.index.entries[pos], round(score, 4), parts, matched)
+    def _candidate(self, pos: int, score: float, parts: dict[str, float],
+                   terms: tuple[str, ...] | TermHits) -> Candidate:
+        return Candidate(self.index.entries[pos], round(score, 4), parts, terms)
 
     def _named(self, asked: set[str], pos: int) -> float:
         """How much of the entry's best-matching title (idf-weighted) the question names:
@@ -300,13 +347,23 @@ class Matcher:
 
     def _phrase(self, query: dict[str, float], query_mass: float, analysis: Analysis, pos: int) -> float:
         """Similarity to the closest example question: mostly shared meaning (an idf-weighted
-        Dice coefficient over content terms), a little the wording as typed."""
+        Dice coefficient over content terms), a little the wording as typed. The wording (an edit
+        distance, the costly part) is compared only with the phrases that can still beat the
+        best so far: the result is the same as comparing every one."""
+        phrases = self.index.phrase_texts[pos]
+        shared = [0.0] * len(phrases)
+        where = self.index.phrase_terms[pos]
+        for term, weight in query.items():  # the order of the sums as phrase by phrase
+            for i, idf in where.get(term, ()):
+                shared[i] += min(weight, idf)
+        meaning = self.weights.meaning
+        dice = [2 * shared[i] / (query_mass + p.mass) if query_mass + p.mass else 0.0 for i, p in enumerate(phrases)]
         best = 0.0
-        for phrase in self.index.phrase_texts[pos]:
-            shared = sum(min(weight, phrase.terms[t]) for t, weight in query.items() if t in phrase.terms)
-            dice = 2 * shared / (query_mass + phrase.mass) if query_mass + phrase.mass else 0.0
-            wording = fuzz.ratio(analysis.plain, phrase.plain) / 100
-            best = max(best, self.weights.meaning * dice + (1 - self.weights.meaning) * wording)
+        for i in sorted(range(len(phrases)), key=dice.__getitem__, reverse=True):
+            if meaning * dice[i] + (1 - meaning) <= best:
+                break  # a wording similarity is at most 1: neither this phrase nor the rest can win
+            wording = fuzz.ratio(analysis.plain, phrases[i].plain) / 100
+            best = max(best, meaning * dice[i] + (1 - meaning) * wording)
         return best
 
     @staticmethod

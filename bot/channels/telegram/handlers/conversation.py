@@ -7,6 +7,7 @@ it (or, as in the console, by sending its number).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import Message, MessageEntity, Update
@@ -124,8 +125,10 @@ async def answer(update: Update, context: Context, message: Message, text: str, 
     guessed = guess_mode(text) if not prefs.mode_chosen else None
     if guessed is not None:  # until the user chooses, their first telling message decides
         prefs = await set_prefs(update, context, mode=guessed)
-    reply = svc.rehabbot.ask(text, prefs.mode, prefs.lang, fmt=views.FORMAT,
-                             conversation=Conversation.from_dict(chat.get("conversation")))
+    # In a worker thread: matching (the semantic encode above all) must never stop the event loop,
+    # which polls, sends and keeps httpx's timers for every other chat meanwhile.
+    reply = await asyncio.to_thread(svc.rehabbot.ask, text, prefs.mode, prefs.lang, fmt=views.FORMAT,
+                                    conversation=Conversation.from_dict(chat.get("conversation")))
     chat["conversation"] = reply.conversation.to_dict()
     match = reply.match
     log_id = await svc.store.log_question(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from telegram import (
@@ -37,7 +38,7 @@ async def inline_query(update: Update, context: Context) -> None:
         return
     svc = services(context)
     kb = svc.rehabbot.kb
-    reply = svc.rehabbot.ask(text, prefs.mode, prefs.lang, fmt=views.FORMAT)
+    reply = await asyncio.to_thread(svc.rehabbot.ask, text, prefs.mode, prefs.lang, fmt=views.FORMAT)  # off the loop
     match = reply.match
     await svc.store.log_question(
         channel="inline", mode=prefs.mode, lang=prefs.lang, question=text, status=reply.status,
