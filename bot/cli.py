@@ -98,7 +98,7 @@ def _mode_lang(parser: argparse.ArgumentParser, mode_default: str | None = "staf
     parser.add_argument("--mode", choices=MODES, default=mode_default,
                         help="staff (yrkesperson) eller individual" + (
                             "; utan den avgör din första fråga" if mode_default is None else ""))
-    parser.add_argument("--lang", choices=LANGS, default="sv", help="sv eller en")
+    parser.add_argument("--lang", choices=LANGS, default="sv", help="svarsspråk: sv, en, ar, fa, so, ti, tr eller pl")
 
 
 def main(argv: list[str] | None = None) -> int:

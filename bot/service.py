@@ -24,7 +24,9 @@ from bot.kb.schema import Entry
 from bot.matching import ANSWER, SUGGEST, Candidate, Index, Match, Matcher, Thresholds
 from bot.matching.semantic import SemanticReranker, reranker_for
 from bot.pathways.index import PathwayFinder
+from bot.settings import LANGS
 from bot.snapshot import Prepared, read_prepared
+from bot.text.language import detect
 from bot.understanding import Segments, understand
 from bot.understanding.crisis import DISTRESS, crisis_line
 from bot.understanding.followup import TURNS, is_follow_up
@@ -81,6 +83,8 @@ class Reply:
     shown: Entry | None = None  # an entry shown without a match: "förklara enklare" after an answer
     also: Entry | None = None  # the entry answering the message's second question, offered as a choice
     conversation: Conversation = field(default_factory=Conversation)  # to pass with the next message
+    lang: str = "sv"  # the language answered in: the message's, when it is clearly another than the setting
+    offer_language: bool = False  # answered in another language than the setting: offer it as the new one
 
     @property
     def status(self) -> str:
@@ -123,6 +127,18 @@ class Reply:
                              if m.decision else None),
             }
         return data
+
+
+def answer_language(message: str, setting: str) -> str:
+    """The language to answer `message` in: the user's setting, unless the message is clearly
+    written in another of the bot's languages. Between Swedish and English it takes a sentence
+    (three words or more) to be clear: "ok", "SIP" or "tack" say nothing about a language."""
+    found = detect(message)
+    if found is None or found == setting or found not in LANGS:
+        return setting
+    if found in ("sv", "en") and len(message.split()) < 3:
+        return setting
+    return found
 
 
 class Rehabbot:
@@ -183,10 +199,18 @@ class Rehabbot:
         started = time.perf_counter()
         snap = self._snapshot  # one read: the whole answer comes from one knowledge base
         conversation = conversation or Conversation()
+        asked_lang, lang = lang, answer_language(question, lang)
+        reply = self._ask(snap, question, mode, lang, fmt, conversation, started)
+        return dataclasses.replace(reply, lang=lang, offer_language=lang != asked_lang)
+
+    def _ask(self, snap: Snapshot, question: str, mode: str, lang: str, fmt: str, conversation: Conversation,
+             started: float) -> Reply:
         understood = understand(question)
         segments, crisis = understood.segments, understood.crisis
         if crisis is not None:
-            native = crisis_line(crisis.lang) if crisis.lang not in ("sv", "en") else ""
+            # The crisis reply in the language answered in; a language the bot has no wording for
+            # gets the lexicon's own line in it first.
+            native = crisis_line(crisis.lang) if crisis.lang not in LANGS else ""
             if crisis.category == DISTRESS and segments is not None:
                 # Worn out, not in acute danger: the crisis lines first, then the answer asked for.
                 answer = self._answer(snap, segments, question, mode, lang, fmt, conversation, started)

@@ -202,7 +202,7 @@ def test_the_console_keeps_no_question_with_no_log(tmp_path):
 def test_console_mode_and_lang_without_a_value_show_the_current_one_and_the_choices():
     out = run_cli("chat", "--mode", "individual", "--no-log", input="/mode\n/lang\n/mode kanske\n/quit\n").stdout
     assert "Läge nu: individual. Välj med /mode staff (yrkesperson) eller /mode individual" in out
-    assert "Språk nu: sv. Välj med /lang sv (svenska) eller /lang en (English)." in out
+    assert "Språk nu: sv. Välj med /lang sv, en, ar, fa, so, ti, tr eller pl." in out
     assert out.count("Läge nu: individual") == 2 and "Okänt kommando" not in out
 
 

@@ -32,7 +32,9 @@ async def test_start_registers_commands_and_offers_both_modes_and_languages(api,
     sv = [c["command"] for c in lists["sv"]]
     assert {"start", "lage", "sprak", "aktorer", "insatser", "vemgorvad", "hjalp", "om"} <= set(sv)
     assert lists[None] == lists["sv"]  # Swedish is the default list
-    assert "Byt språk – svenska eller English" in [c["description"] for c in lists["sv"]]
+    assert "Byt språk: svenska, English, العربية, فارسی, Soomaali, ትግርኛ, Türkçe, polski" in [
+        c["description"] for c in lists["sv"]]
+    assert set(lists) == {None, "sv", "en", "ar", "fa", "so", "ti", "tr", "pl"}  # each language its own list
     assert {"mode", "language", "help", "about"} <= {c["command"] for c in lists["en"]}
     assert "reload" not in sv  # admin commands are not advertised to everyone
 
@@ -40,7 +42,7 @@ async def test_start_registers_commands_and_offers_both_modes_and_languages(api,
     assert "Rehabbot" in welcome.text and "In English" in welcome.text
     assert "automatisk tjänst – inte en människa" in welcome.text
     assert welcome.button_texts == ["✓ Jag arbetar med målgruppen", "Jag vill ha stöd för egen del",
-                                    "✓ svenska", "English"]
+                                    "✓ svenska", "English", "العربية", "فارسی", "Soomaali", "ትግርኛ", "Türkçe", "polski"]
 
 
 async def test_mode_and_language_are_chosen_with_buttons_and_remembered(api, shipped_bot, store):
@@ -78,12 +80,17 @@ async def test_lage_and_sprak_take_an_argument_like_the_console(api, shipped_bot
         assert "Läge: stöd för egen del" in changed.text
         assert changed.button_texts == ["Jag arbetar med målgruppen", "✓ Jag vill ha stöd för egen del"]
         english = await api.reply_to(USER, "/sprak en")
-        assert "Language: English" in english.text and english.button_texts == ["svenska", "✓ English"]
+        assert "Language: English" in english.text
+        assert english.button_texts == ["svenska", "✓ English", "العربية", "فارسی", "Soomaali", "ትግርኛ", "Türkçe",
+                                        "polski"]
         menu = await api.reply_to(USER, "/lage")  # no value: the current one and the choices
         assert "Choose a mode" in menu.text and "Mode: support for myself" in menu.text
         assert menu.button_texts == ["I work with the target group", "✓ I want support for myself"]
         answer = await api.reply_to(USER, SIP)
-    assert answer.text == html(shipped_bot, SIP, "individual", "en")
+    # A Swedish question with English set: answered in Swedish, and Swedish offered back.
+    assert answer.text.startswith(html(shipped_bot, SIP, "individual", "en"))
+    assert "Du skrev på svenska. Vill du att jag alltid svarar på svenska?" in answer.text
+    assert "✓ svenska" in answer.button_texts
 
 
 async def test_a_question_gets_the_answer_with_next_steps_related_and_feedback(api, shipped_bot, store):

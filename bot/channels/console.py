@@ -7,10 +7,11 @@ Suggestions come as numbered choices; typing the number opens that entry.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.answers import render_entry
 from bot.answers.pathways import render_pathway_list
+from bot.answers.render import labels
 from bot.channels.guide import GuideSession, pick_pathway
 from bot.matching import SUGGEST
 from bot.service import Conversation, Rehabbot, Reply
@@ -22,6 +23,7 @@ HELP = {
     "sv": ("Skriv en fråga med egna ord, t.ex. \"Vem kallar till SIP?\".\n"
            "Kommandon: /mode staff|individual (yrkesperson eller för egen del), /lang sv|en,\n"
            "/guide [nr|id] (vägledning steg för steg), /help, /quit.\n"
+           "Språk: /lang sv, en, ar, fa, so, ti, tr eller pl.\n"
            "När jag föreslår flera svar: skriv siffran."),
     "en": ("Ask a question in your own words, e.g. \"Who calls a SIP meeting?\".\n"
            "Commands: /mode staff|individual, /lang sv|en, /guide [no|id] (step-by-step guide), /help, /quit.\n"
@@ -50,14 +52,23 @@ GUIDE_HINT = {
 # /mode or /lang without a (known) value: what it is now, and the choices.
 CURRENT = {
     "sv": {"mode": "Läge nu: {mode}. Välj med /mode staff (yrkesperson) eller /mode individual (för egen del).",
-           "lang": "Språk nu: {lang}. Välj med /lang sv (svenska) eller /lang en (English)."},
+           "lang": "Språk nu: {lang}. Välj med /lang sv, en, ar, fa, so, ti, tr eller pl."},
     "en": {"mode": "Mode now: {mode}. Choose /mode staff (professional) or /mode individual (for myself).",
-           "lang": "Language now: {lang}. Choose /lang sv (svenska) or /lang en (English)."},
+           "lang": "Language now: {lang}. Choose /lang sv, en, ar, fa, so, ti, tr or pl."},
 }
 UNKNOWN = {
     "sv": "Okänt kommando. Skriv /help.",
     "en": "Unknown command. Type /help.",
 }
+
+
+def _in(table: dict[str, Any], lang: str) -> Any:
+    """The console's own words in `lang`: Swedish or English (another language reads English)."""
+    return table.get(lang, table["en"])
+
+
+LANGUAGE_HINT = {"sv": "(Svarat på {name}. Byt språk för gott med /lang {code}.)",
+                 "en": "(Answered in {name}. Change the language for good with /lang {code}.)"}
 
 
 class Console:
@@ -81,7 +92,7 @@ class Console:
         print(text, file=self.out, flush=True)
 
     def run(self) -> int:
-        self.say(WELCOME[self.lang])
+        self.say(_in(WELCOME, self.lang))
         if self.notice:
             self.say(self.notice)
         while True:
@@ -117,7 +128,7 @@ class Console:
         guess = guess_mode(line) if not self.mode_chosen else None
         if guess is not None:  # until the user chooses, their first telling message decides
             self.mode, self.mode_chosen = guess, True
-            guessed = MODE_SHOWN[self.lang][self.mode] + MODE_SHOWN[self.lang]["guessed"]
+            guessed = _in(MODE_SHOWN, self.lang)[self.mode] + _in(MODE_SHOWN, self.lang)["guessed"]
         reply = self.bot.ask(line, self.mode, self.lang, conversation=self.conversation)
         self.conversation = reply.conversation
         self.offered = ([e.id for e in reply.match.suggestions] if reply.status == SUGGEST
@@ -125,8 +136,11 @@ class Console:
         if guessed:
             self.say(f"({guessed})")
         self.say(reply.text)
+        if reply.offer_language:
+            name = labels()["sv"]["web"]["lang_names"][reply.lang]
+            self.say(_in(LANGUAGE_HINT, self.lang).format(name=name, code=reply.lang))
         if reply.pathway is not None:
-            self.say(GUIDE_HINT[self.lang].format(id=reply.pathway.id))
+            self.say(_in(GUIDE_HINT, self.lang).format(id=reply.pathway.id))
         if self.log is not None:
             self.log(line, reply, self.mode, self.lang)
         return True
@@ -143,25 +157,25 @@ class Console:
             walk = pick_pathway(self.bot, arg, self.mode, self.lang) if arg else None
             if walk is None:
                 self.say(render_pathway_list(self.bot.kb.pathways_for(self.mode), self.mode, self.lang)
-                         + "\n\n" + GUIDE_HINT[self.lang].format(id="NR"))
+                         + "\n\n" + _in(GUIDE_HINT, self.lang).format(id="NR"))
             else:
                 self.guide = GuideSession(self.bot, walk, self.mode, self.lang)
                 self.say(self.guide.show())
             return True
         if name in ("help", "hjalp", "hjälp"):
-            self.say(HELP[self.lang])
+            self.say(_in(HELP, self.lang))
         elif name in ("mode", "lage", "läge"):
             if arg in MODES:
                 self.mode, self.mode_chosen = arg, True
-                self.say(CHANGED[self.lang].format(mode=self.mode, lang=self.lang))
+                self.say(_in(CHANGED, self.lang).format(mode=self.mode, lang=self.lang))
             else:
-                self.say(CURRENT[self.lang]["mode"].format(mode=self.mode))
+                self.say(_in(CURRENT, self.lang)["mode"].format(mode=self.mode))
         elif name in ("lang", "sprak", "språk"):
             if arg in LANGS:
                 self.lang = arg
-                self.say(CHANGED[self.lang].format(mode=self.mode, lang=self.lang))
+                self.say(_in(CHANGED, self.lang).format(mode=self.mode, lang=self.lang))
             else:
-                self.say(CURRENT[self.lang]["lang"].format(lang=self.lang))
+                self.say(_in(CURRENT, self.lang)["lang"].format(lang=self.lang))
         else:
-            self.say(UNKNOWN[self.lang])
+            self.say(_in(UNKNOWN, self.lang))
         return True

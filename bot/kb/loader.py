@@ -220,13 +220,13 @@ class _Reader:
 
     def _read_translations(self, entries: list[Entry], glossary: list[GlossaryTerm]) -> list[GlossaryTerm]:
         """`translations/<lang>.yaml`: each fresh translation joins its entry; the words people use
-        in the language join the glossary terms they mean. Returns the glossary with them."""
+        in the language join the glossary terms they mean, in that language only. Returns the glossary."""
         folder = self.directory / TRANSLATIONS_DIR
         if not folder.is_dir():
             return glossary
         by_id = {e.id: e for e in entries}
         terms = {g.term: g for g in glossary}
-        extra: dict[str, list[str]] = {}
+        extra: dict[str, list[tuple[str, str]]] = {}
         for file in sorted(folder.glob("*.yaml")):
             data, shown = self._load(file)
             if data is None:
@@ -270,9 +270,10 @@ class _Reader:
                     self.warn(shown, line_of(data, ("glossary", index)),
                               f"termen '{words.term}' finns inte i {GLOSSARY_FILE}")
                     continue
-                extra.setdefault(words.term, []).extend(words.forms)
-        return [g.model_copy(update={"aliases": (*g.aliases, *dict.fromkeys(extra[g.term]))}) if g.term in extra else g
-                for g in glossary]
+                extra.setdefault(words.term, []).extend((lang, form) for form in words.forms)
+        for term in glossary:
+            term._foreign = tuple(dict.fromkeys(extra.get(term.term, ())))
+        return glossary
 
     def _read_pathways(self, entry_ids: set[str], actor_ids: set[str], check_targets: bool = True) -> list[Pathway]:
         file = self.directory / PATHWAYS_FILE

@@ -210,6 +210,11 @@ class Entry(_Strict):
         return self._translations.get(lang)
 
     @property
+    def translations(self) -> dict[str, Any]:
+        """Every fresh translation, by language."""
+        return dict(self._translations)
+
+    @property
     def display_title(self) -> str:
         """The contract's default: the title, else the first question, else the id."""
         return self.title or (self.questions[0] if self.questions else self.id)
@@ -245,6 +250,13 @@ class GlossaryTerm(_Strict):
     sources: tuple[Source, ...] = ()
     reviewed: dt.date | None = None
 
+    # The everyday words for the term in the translated languages, (lang, form) (bot/kb/translations.py).
+    _foreign: tuple[tuple[str, str], ...] = PrivateAttr(default=())
+
     @property
     def forms(self) -> tuple[str, ...]:
         return (self.term, *self.aliases)
+
+    @property
+    def foreign_forms(self) -> tuple[tuple[str, str], ...]:
+        return self._foreign

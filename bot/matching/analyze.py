@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
+from bot.kb.translations import LANGUAGES
 from bot.matching.glossary import PhraseTable
-from bot.text.language import ENGLISH, OTHER, identify
+from bot.text.language import ENGLISH, OTHER, detect, identify
 from bot.text.normalize import is_stopword, stem, tokens
 
 STOPWORD_WEIGHT = 0.2
@@ -59,8 +60,11 @@ class Analysis:
 
 def stem_language(text: str, lang: str | None = None) -> str:
     """The stemmer for `text`: the given language, else the one the text is written in."""
-    lang = lang or identify(text)
-    return lang if lang in ("sv", ENGLISH) else OTHER
+    if lang is None:
+        lang = identify(text)
+        if lang == OTHER:  # which other: its words live apart (bot.text.normalize.stem)
+            lang = detect(text) or OTHER
+    return lang if lang in ("sv", ENGLISH, *LANGUAGES) else OTHER
 
 
 def text_terms(text: str, phrases: PhraseTable, lang: str | None = None) -> tuple[list[str], list[str]]:
@@ -92,7 +96,7 @@ class QueryAnalyzer:
         # Sorted: rapidfuzz keeps the first of equally good typo repairs, and a set's order
         # changes with Python's string hashing from one process to the next.
         for word in sorted(vocabulary):
-            if len(word) >= 4 and not word.startswith("~"):
+            if len(word) >= 4 and not word.startswith("~") and ":" not in word:  # not another language's
                 by_length.setdefault(len(word), []).append(word)
         self._by_length = by_length
 

@@ -34,12 +34,19 @@ class PhraseTable:
         for index, term in enumerate(glossary):
             concept = f"{CONCEPT_PREFIX}{index}"
             self.labels[concept] = term.term
-            for form in term.forms:
-                # A form is found in Swedish and in English text alike ("social services").
-                for stems in {tuple(stem(t, lang) for t in tokens(form)) for lang in ("sv", "en")}:
-                    if stems:
-                        self._forms.setdefault(stems[0], []).append((stems, concept))
-                        self.vocabulary.update(stems)
+            # A form is found in Swedish and in English text alike ("social services"); the other
+            # languages' everyday words for the term only in their own vocabulary.
+            # A foreign form stands for the concept in that language ("ar:~12"), which texts in the
+            # language share and Swedish texts do not.
+            variants = {(tuple(stem(t, lang) for t in tokens(form)), concept)
+                        for form in term.forms for lang in ("sv", "en")}
+            variants |= {(tuple(stem(t, lang) for t in tokens(form)), f"{lang}:{concept}")
+                         for lang, form in term.foreign_forms}
+            for stems, meaning in variants:
+                if stems:
+                    self._forms.setdefault(stems[0], []).append((stems, meaning))
+                    self.labels[meaning] = term.term
+                    self.vocabulary.update(stems)
         for candidates in self._forms.values():
             candidates.sort(key=lambda item: -len(item[0]))
 

@@ -17,8 +17,10 @@ import numpy as np
 
 from bot.kb.model import KnowledgeBase
 from bot.kb.schema import Entry
+from bot.kb.translations import LANGUAGES
 from bot.matching.analyze import QueryAnalyzer, meaning_terms, text_terms
 from bot.matching.glossary import PhraseTable
+from bot.text.language import own_words
 from bot.text.normalize import is_stopword, plain, stem, tokens
 
 # How much each field counts towards an entry's term frequencies.
@@ -45,32 +47,49 @@ class Index:
         freqs: list[dict[str, float]] = []
         headline_terms: list[set[str]] = []
         lengths = np.zeros(max(self.size, 1))
+        own_lengths: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+        base_terms: list[set[str]] = []
         for pos, entry in enumerate(self.entries):
             tf: dict[str, float] = defaultdict(float)  # field weights are fractions
             headline: set[str] = set()
+            own: set[str] = set()  # the terms of the Swedish and English texts
             for field, texts in _fields(entry).items():
                 weight = FIELD_WEIGHTS[field]
                 for text, lang in texts:
                     stems, concepts = text_terms(text, self.phrases, lang)
+                    translated = lang in LANGUAGES
                     for term in stems + concepts:
                         tf[term] += weight
+                        if translated:
+                            # Each translated language's words (and the concepts found in them) are
+                            # normalised by that language's text alone: five translations of an entry
+                            # must not make its Swedish words count less, nor its concepts commoner.
+                            own_lengths[str(lang)][pos] += weight
+                        else:
+                            lengths[pos] += weight
+                            own.add(term)
                     if field in ("title", "keywords"):
                         headline.update(t for t, word in zip(stems, tokens(text)) if not is_stopword(word))
                         headline.update(concepts)
             freqs.append(tf)
             headline_terms.append(headline)
-            lengths[pos] = sum(tf.values())
+            base_terms.append(own)
         avg = float(lengths.mean()) if self.size else 1.0
+        own_avg = {lang: sum(v.values()) / len(v) for lang, v in own_lengths.items()}
         df: Counter = Counter()
-        for tf in freqs:
-            df.update(tf.keys())
+        for tf, own in zip(freqs, base_terms):
+            df.update(t for t in tf if t in own or _vocabulary(t))
+        for tf in freqs:  # a concept found only in translations still has an idf
+            df.update(t for t in tf if t not in df)
         self.idf = {t: math.log(1 + (self.size - n + 0.5) / (n + 0.5)) for t, n in df.items()}
         self.max_idf = math.log(1 + (self.size + 0.5) / 0.5)
         collected: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
         for pos, tf in enumerate(freqs):
             norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[pos] / avg)
             for term, f in tf.items():
-                collected[term].append((pos, f * (BM25_K1 + 1) / (f + norm), float(term in headline_terms[pos])))
+                lang = _vocabulary(term)
+                n = norm if not lang else BM25_K1 * (1 - BM25_B + BM25_B * own_lengths[lang][pos] / own_avg[lang])
+                collected[term].append((pos, f * (BM25_K1 + 1) / (f + n), float(term in headline_terms[pos])))
         self.postings = {
             term: Postings(np.fromiter((r[0] for r in rows), dtype=np.int32, count=len(rows)),
                            np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows)),
@@ -91,7 +110,7 @@ class Index:
     def _phrases_of(self, entry: Entry) -> list[ExamplePhrase]:
         """The entry's title and example questions, each as plain text and idf-weighted terms."""
         out = []
-        for text, lang in _titles(entry) + [(q, None) for q in entry.questions]:
+        for text, lang in _titles(entry) + [(q, None) for q in entry.questions] + _translated_questions(entry):
             if text:
                 terms = {t: self.idf.get(t, self.max_idf) for t in meaning_terms(text, self.phrases, lang)}
                 out.append(ExamplePhrase(plain(text), terms, sum(terms.values())))
@@ -119,7 +138,19 @@ Texts = list[tuple[str, "str | None"]]  # (text, its language; None: identify it
 def _titles(entry: Entry) -> Texts:
     titles: Texts = [(entry.display_title, "sv"), (entry.title_individual or "", "sv"),
                      (entry.title_en or "", "en"), (entry.title_individual_en or "", "en")]
+    titles += [(own_words(t.title), lang) for lang, t in entry.translations.items()]  # ar, fa …: unstemmed
     return [(t, lang) for t, lang in titles if t]
+
+
+def _vocabulary(term: str) -> str:
+    """The translated language whose own word `term` is ("ar" for "ar:…"), or '' (Swedish, English, concepts)."""
+    head, sep, _ = term.partition(":")
+    return head if sep and len(head) == 2 else ""
+
+
+def _translated_questions(entry: Entry) -> Texts:
+    """How people ask the entry in the other languages (translations/<lang>.yaml)."""
+    return [(own_words(q), lang) for lang, t in entry.translations.items() for q in t.questions]
 
 
 def _fields(entry: Entry) -> dict[str, Texts]:
@@ -129,10 +160,11 @@ def _fields(entry: Entry) -> dict[str, Texts]:
     if entry.answer_en:
         texts += [(entry.answer_en.staff or "", "en"), (entry.answer_en.individual or "", "en")]
     texts += [(t, "sv") for t in entry.does_not] + [(t, "en") for t in entry.does_not_en]
+    texts += [(own_words(t.answer), lang) for lang, t in entry.translations.items()]
     return {
         "title": _titles(entry),
         "keywords": [(k, None) for k in entry.keywords],
-        "questions": [(q, None) for q in entry.questions],
+        "questions": [(q, None) for q in entry.questions] + _translated_questions(entry),
         "text": [(t, lang) for t, lang in texts if t],
     }
 

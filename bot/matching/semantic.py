@@ -90,7 +90,10 @@ def entry_texts(kb: KnowledgeBase) -> tuple[list[str], list[int], list[str]]:
     """(questions, owning entry position of each, one answer text per entry)."""
     questions, owner = [], []
     for pos, entry in enumerate(kb.entries):
-        for text in (entry.title, entry.title_en, *entry.questions):
+        # How people ask it in the other languages too (translations/<lang>.yaml), three per language:
+        # e5 is multilingual, and a question beside its own language's examples is easier to place.
+        translated = [q for t in entry.translations.values() for q in t.questions[:3]]
+        for text in (entry.title, entry.title_en, *entry.questions, *translated):
             if text:
                 questions.append(text)
                 owner.append(pos)

@@ -104,6 +104,24 @@ _SWEDISH_NAMES = frozenset([
 ])
 
 
+_OWN_LETTERS = {TURKISH: set("şğı"), POLISH: set("łąężźćńś")}
+# Frequent words people write in each (folded), beyond the function words above.
+_COMMON = {
+    SOMALI: frozenset(["waxaan", "waa", "iyo", "aan", "ku", "ka", "oo", "baan", "miyaa", "sidee", "maxaan",
+                       "xaggee", "waxa", "kuma", "haddii", "ayaa", "ayuu", "waxay", "ma", "maxay", "qof", "lacag",
+                       "caawimaad", "dhakhtar", "shaqo", "xanuunsan", "ahay", "hayo", "haysto", "sameeyaa", "sidaan",
+                       "iga", "ii", "igu", "kala", "wax", "aniga", "waan", "jiro", "karaa", "doonayaa", "haa", "maya"]),
+    TURKISH: frozenset(["ve", "bir", "bu", "ne", "nasil", "icin", "degil", "yok", "var", "ben", "benim", "cok",
+                        "ama", "nerede", "kim", "neden", "yardim", "para", "doktor", "hasta", "mi", "mu", "miyim",
+                        "merhaba", "istiyorum", "yapmaliyim", "lazim", "gerekiyor", "bana", "sen", "siz", "de", "da",
+                        "hic", "param", "hastayim", "calisamiyorum", "nereye", "kime", "tesekkurler", "evet"]),
+    POLISH: frozenset(["nie", "jest", "sie", "jak", "czy", "mam", "jestem", "ze", "dla", "gdzie", "kto", "mnie",
+                       "moja", "moj", "pieniadze", "pomoc", "lekarz", "chory", "chora", "co", "to", "na", "do", "w",
+                       "z", "i", "mi", "prosze", "dzien", "dobry", "dziekuje", "pracy", "zasilek", "robic", "wiem",
+                       "moge", "musze", "chce", "tak", "juz", "bo", "ale", "od", "po", "bez"]),
+}
+
+
 def _script(ch: str) -> str:
     name = unicodedata.name(ch, "")
     return "geez" if "ETHIOPIC" in name else "arabic" if "ARABIC" in name else "latin" if "LATIN" in name else "other"
@@ -141,9 +159,37 @@ def detect(text: str) -> str | None:
     found = _latin_detector().compute_language_confidence_values(" ".join(rest))
     best = found[0] if found else None
     code = best.language.iso_code_639_1.name.lower() if best else SWEDISH
-    if code in (SOMALI, TURKISH, POLISH) and best is not None and best.value >= 0.6 and \
-            (len(rest) >= 2 or len(rest[0]) >= 6) and english + swedish < len(rest) / 2:
+    # lingua names a language for anything ("xyzzy qwerty" is "Polish"): it takes a common word
+    # of that language, or letters only it uses, to believe it.
+    telling = bool(set(folded) & _COMMON.get(code, frozenset())) or \
+        bool(set("".join(rest).lower()) & _OWN_LETTERS.get(code, set()))
+    if code in (SOMALI, TURKISH, POLISH) and best is not None and best.value >= 0.7 and telling and \
+            english + swedish < len(rest) / 2:
         return code
     if english or swedish:  # the function words know Swedish from English best
         return ENGLISH if english > swedish else SWEDISH
     return code if code in (SWEDISH, ENGLISH) and best is not None and best.value >= 0.6 else None
+
+
+def own_words(text: str) -> str:
+    """A translation's own words, without the Swedish names it keeps ("Försäkringskassan",
+    "soc", "SIP", any word with å/ä/ö, any abbreviation): indexed as the translation's, those
+    would make a Swedish question match the translated entries more than the others."""
+    kept = []
+    for word in re.findall(r"\S+", text):
+        letters = _WORD.findall(word)
+        if not letters:
+            continue
+        w = letters[0]
+        if _fold(w) in _SWEDISH_NAMES or set(w.lower()) & set("åäö") or (w.isupper() and len(w) <= 5):
+            continue
+        if all(_script(ch) == "latin" for ch in w) and _script_of_text(text) != "latin":
+            continue  # a Latin word inside Arabic, Persian or Tigrinya text is a name
+        kept.append(word)
+    return " ".join(kept)
+
+
+@lru_cache(maxsize=4096)
+def _script_of_text(text: str) -> str:
+    letters = [_script(ch) for ch in text if ch.isalpha()]
+    return max(set(letters), key=letters.count) if letters else "latin"

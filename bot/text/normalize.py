@@ -49,6 +49,7 @@ STOPWORDS = frozenset([
 # between the event loop and the reload thread: each thread gets its own.
 _STEMMERS = threading.local()
 _ALGORITHMS = {"sv": "swedish", "en": "english"}
+_OWN_VOCABULARY = frozenset({"ar", "fa", "so", "ti", "tr", "pl"})  # bot.kb.translations.LANGUAGES
 _PRIVATE = "bot.text._snowball"
 
 
@@ -99,7 +100,13 @@ def stem(token: str, lang: str = "sv") -> str:
     """The Snowball stem of a folded token in `lang` ("sv" or "en"; digits and short words kept
     as they are). English words get the English stemmer: "lives" must not become the Swedish
     "liv". Any other language is left unstemmed."""
-    if len(token) <= 3 or token.isdigit() or lang not in _ALGORITHMS:
+    if token.isdigit():
+        return token
+    if lang in _OWN_VOCABULARY:
+        # The other languages keep their words apart: "kan" in Turkish (blood) is not the Swedish
+        # "kan" (can), so a Turkish translation never answers a Swedish question by accident.
+        return f"{lang}:{token}"
+    if len(token) <= 3 or lang not in _ALGORITHMS:
         return token
     return _stemmer(lang).stemWord(token)
 

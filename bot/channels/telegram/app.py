@@ -32,7 +32,7 @@ from bot.channels.telegram.transport import (
     UpdatesRequest,
     file_url_for,
 )
-from bot.settings import DEFAULT_REVIEW_AGE_DAYS, DEFAULT_TELEGRAM_BASE_URL
+from bot.settings import DEFAULT_REVIEW_AGE_DAYS, DEFAULT_TELEGRAM_BASE_URL, LANGS
 from bot.store.gateway import NoStore, StoreGateway
 
 if TYPE_CHECKING:
@@ -137,12 +137,12 @@ def bot_commands(lang: str, admin: bool = False) -> list[BotCommand]:
 
 
 async def register_commands(app: Application) -> None:
-    """Register the command lists: Swedish by default, English for English-language clients."""
+    """Register the command lists: Swedish by default, and each language's for clients in it."""
     bot = app.bot
     try:
         await bot.set_my_commands(bot_commands("sv"))
-        await bot.set_my_commands(bot_commands("sv"), language_code="sv")
-        await bot.set_my_commands(bot_commands("en"), language_code="en")
+        for lang in LANGS:
+            await bot.set_my_commands(bot_commands(lang), language_code=lang)
     except TelegramError:
         logger.exception("could not register the command list")
     services: Services = app.services  # type: ignore[attr-defined]

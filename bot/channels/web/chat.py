@@ -75,8 +75,14 @@ class Chat:
             entry_id=reply.entry.id if reply.entry else None, confidence=reply.match.confidence,
             elapsed_ms=reply.elapsed_ms, user_id=session.user_id)
         session.offered = [e.id for e in reply.match.suggestions] if reply.status == SUGGEST else []
+        choices = self._choices(session, reply)
+        if reply.offer_language:  # written in another language than the setting: offer it
+            name = labels()["sv"]["web"]["lang_names"][reply.lang]
+            notices.append(labels()[reply.lang]["language_offer"].format(language=name))
+            choices.append(Choice("lang", reply.lang, f"✓ {name}"))
         session.add({"question": found.text, "html": reply.text, "status": reply.status, "log_id": log_id,
-                     "choices": self._choices(session, reply), "notice": " ".join(notices),
+                     "choices": choices, "notice": " ".join(notices),
+                     "lang": reply.lang if reply.lang != lang else "",
                      "related": self._related(session, reply.entry) if reply.status == ANSWER else [],
                      "feedback": log_id is not None and reply.status in (ANSWER, SUGGEST)})
         return ""
@@ -139,6 +145,18 @@ class Chat:
             return W(session)["stale"]
         saved = await self.store.add_feedback(turn.log_id, session.user_id, 1 if value == "up" else -1)
         turn.feedback_given = value if saved else "unsaved"
+        return ""
+
+    async def _on_lang(self, session: Session, form: dict[str, str]) -> str:
+        """The language offered under an answer in another language becomes the setting."""
+        turn = session.turn(_int(form.get("turn")))
+        value = form.get("value", "")
+        if turn is None or not any(c.action == "lang" and c.value == value for c in turn.choices):
+            return W(session)["stale"]
+        session.lang = value
+        W_ = W(session)
+        session.notice = W_["settings_saved"].format(mode=W_["mode_names"][session.mode],
+                                                     lang=W_["lang_names"][session.lang])
         return ""
 
     async def _on_clear(self, session: Session, form: dict[str, str]) -> str:

@@ -50,6 +50,7 @@ class Turn:
     feedback_given: str = ""  # "up", "down": the thanks replaces the buttons
     notice: str = ""  # personal data found and not stored, a mode guessed
     pathway: str | None = None  # the turn is a walk step: its buttons come from the walk
+    lang: str = ""  # the reply's language when it is not the page's (a message in another language)
 
 
 @dataclass

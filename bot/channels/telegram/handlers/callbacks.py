@@ -19,7 +19,7 @@ handler acts on it. Entry ids are at most 32 characters of ``[a-z0-9_]``
 ``fb:<log>:<+|->``      👍/👎 on the answer logged as ``log``
 ``n:<log>``             "Inget av dessa" under a suggestion (``0``: not logged)
 ``m:<s|i>``             mode: staff / individual
-``l:<sv|en>``           language
+``l:<sv|en|ar|…>``       language (any of `bot.settings.LANGS`)
 ``_``                   does nothing (the page counter)
 ``g:<pw>:<key>:<ch>``   guided pathway ``pw`` walked by the choices ``ch``
                         (one character per question: the option taken,
@@ -65,7 +65,7 @@ PAGE = re.compile(r"^p:(?P<list>[ait]):(?P<page>[0-9]{1,4})$")
 FEEDBACK = re.compile(rf"^fb:(?P<log>{_LOG}):(?P<value>[+-])$")
 NONE_OF_THESE = re.compile(rf"^n:(?P<log>0|{_LOG})$")
 MODE = re.compile(r"^m:(?P<mode>[si])$")
-LANG = re.compile(r"^l:(?P<lang>sv|en)$")
+LANG = re.compile(r"^l:(?P<lang>sv|en|ar|fa|so|ti|tr|pl)$")
 NOOP = re.compile(r"^_$")
 
 _PATHWAY = r"[a-z0-9_]{1,24}"

@@ -8,6 +8,7 @@ it (or, as in the console, by sending its number).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 
 from telegram import Message, MessageEntity, Update
@@ -27,6 +28,7 @@ from bot.channels.telegram.handlers.common import (
 )
 from bot.matching import SUGGEST
 from bot.service import Conversation
+from bot.settings import LANGS
 from bot.text.normalize import as_number
 from bot.text.redact import redact
 from bot.understanding import guess_mode
@@ -37,7 +39,11 @@ MAX_QUESTION = 1000  # characters; longer texts are pasted documents, not questi
 MODE_WORDS = {"staff": "staff", "yrke": "staff", "yrkesperson": "staff", "personal": "staff",
               "professional": "staff", "individual": "individual", "egen": "individual",
               "individ": "individual", "self": "individual", "myself": "individual"}
-LANG_WORDS = {"sv": "sv", "svenska": "sv", "swedish": "sv", "en": "en", "engelska": "en", "english": "en"}
+LANG_WORDS = {"sv": "sv", "svenska": "sv", "swedish": "sv", "en": "en", "engelska": "en", "english": "en",
+              **{code: code for code in LANGS},
+              "arabiska": "ar", "arabic": "ar", "persiska": "fa", "dari": "fa", "farsi": "fa", "persian": "fa",
+              "somaliska": "so", "somali": "so", "tigrinja": "ti", "tigrinya": "ti", "turkiska": "tr",
+              "turkish": "tr", "turkce": "tr", "polska": "pl", "polish": "pl", "polski": "pl"}
 
 
 async def start(update: Update, context: Context) -> None:
@@ -138,7 +144,11 @@ async def answer(update: Update, context: Context, message: Message, text: str, 
     remember_log(context, log_id)
     chat["offered"] = [e.id for e in match.suggestions] if reply.status == SUGGEST else []
     chat["offered_log"] = log_id
-    html, markup = views.reply_view(reply, svc.rehabbot.kb, prefs, log_id)
+    shown = dataclasses.replace(prefs, lang=reply.lang)  # the buttons speak the answer's language
+    html, markup = views.reply_view(reply, svc.rehabbot.kb, shown, log_id)
+    if reply.offer_language:  # written in another language than the setting: offer it
+        html += "\n\n<i>" + views.offer_text(reply.lang) + "</i>"
+        markup = views.with_row(markup, views.language_offer(reply.lang))
     said = views.notice(prefs.lang, _personal_data(text), take_privacy_notice(context, prefs))
     if guessed is not None:
         said = "\n\n".join(x for x in (said, f"<i>{views.say(prefs.lang, 'mode_guessed_' + guessed)}</i>") if x)

@@ -40,10 +40,13 @@ from bot.channels.telegram.handlers.views.lists import (
     list_page,
 )
 from bot.channels.telegram.handlers.views.settings import (
+    language_offer,
     notice,
+    offer_text,
     settings,
     settings_keyboard,
     welcome,
+    with_row,
 )
 from bot.channels.telegram.handlers.views.walks import (
     pathway_list,
@@ -70,8 +73,10 @@ __all__ = [
     "entry_message",
     "gist",
     "keyboard",
+    "language_offer",
     "list_page",
     "notice",
+    "offer_text",
     "pathway_list",
     "plan_message",
     "render",
@@ -87,4 +92,5 @@ __all__ = [
     "walk_data",
     "walk_message",
     "welcome",
+    "with_row",
 ]
