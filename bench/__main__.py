@@ -129,6 +129,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         from bench.outcomes import outcomes
         _say(args, "what people get on the project's evaluation sets …")
         results["outcomes"] = outcomes(bot, {"dev": args.dev, "realistic": args.realistic,
+                                             "multilingual": EVAL / "multilingual.yaml",
                                              "swefaq_heldout": EVAL / "swefaq_heldout.yaml",
                                              "out_of_scope": args.oos}, progress)
     if "readability" in args.parts:

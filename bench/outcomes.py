@@ -18,6 +18,9 @@ from bot.evaluation import EvalItem, evaluate, load_items
 
 TARGETS = {"realistic": {"right": 0.85, "wrong": 0.03, "refused": 0.95, "crisis_recall": 1.0},
            "dev": {"right": 0.98}}
+# The languages the individuals speak (eval/multilingual.yaml): issue 12's targets per language.
+LANGUAGE_TARGETS = {lang: {"right": 0.70 if lang in ("so", "ti") else 0.80, "wrong": 0.05, "refused": 0.95}
+                    for lang in ("ar", "fa", "so", "ti", "tr", "pl", "en")}
 
 
 def outcomes(bot: Any, sets: dict[str, Path], progress: Callable[[Iterable[Any], str, int], Iterable[Any]]
@@ -39,4 +42,18 @@ def outcomes(bot: Any, sets: dict[str, Path], progress: Callable[[Iterable[Any],
             "by_style": r["by_style"],
             "targets": TARGETS.get(name, {}),
         }
+        if name == "multilingual":
+            results[name]["by_language"] = _by_language(bot, items)
     return results
+
+
+def _by_language(bot: Any, items: list[EvalItem]) -> dict[str, Any]:
+    """Answered right / wrong / right among three / refused, for each language of the set."""
+    out = {}
+    for lang in dict.fromkeys(item.lang for item in items):
+        r = evaluate(bot, [item for item in items if item.lang == lang])
+        i, o = r["in_scope"], r["out_of_scope"]
+        out[lang] = {"in_scope": i["total"], "right": i["accuracy"], "wrong": i["wrong"], "top3": i["top3"],
+                     "out_of_scope": o["total"], "refused": o["accuracy"],
+                     "targets": LANGUAGE_TARGETS.get(lang, {})}
+    return out

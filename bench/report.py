@@ -135,6 +135,17 @@ def _outcomes(o: dict[str, Any], plots: dict[str, str]) -> str:
             "knowledge base's example questions, and is not used for fitting.\n\n")
     text += table(["set", "items", "in scope", "answered right", "answered wrong", "right among three",
                    "out of scope refused", "crisis recognised", "crisis false alarms"], rows)
+    multi = o.get("multilingual")
+    if multi and multi.get("by_language"):
+        rows = [[lang, x["in_scope"], _mark(x["targets"], "right", x["right"] if x["in_scope"] else None),
+                 _mark(x["targets"], "wrong", x["wrong"] if x["in_scope"] else None, lower=True),
+                 pct(x["top3"]) if x["in_scope"] else "–",
+                 _mark(x["targets"], "refused", x["refused"] if x["out_of_scope"] else None)]
+                for lang, x in multi["by_language"].items()]
+        text += ("\nBy language (`eval/multilingual.yaml`: messages as individuals write them in each language, "
+                 "answered with that language set):\n\n")
+        text += table(["language", "in scope", "answered right", "answered wrong", "right among three",
+                       "out of scope refused"], rows)
     real = o.get("realistic")
     if real:
         styles = ", ".join(f"{k} {v['correct']}/{v['total']}" for k, v in real["by_style"].items())

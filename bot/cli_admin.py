@@ -14,10 +14,12 @@ import sys
 from collections.abc import Sequence
 
 from bot.cli_store import Handler, _open
-from bot.store.admin import ROLES, AccountError
+
+ROLES = ("editor", "viewer")  # bot.store.admin.ROLES; not imported here: `rehabbot ask` must not load the store
 
 
 def _password() -> str:
+    from bot.store.admin import AccountError
     if not sys.stdin.isatty():
         line = sys.stdin.readline()
         if not line:
@@ -30,6 +32,7 @@ def _password() -> str:
 
 
 def cmd_admin(args: argparse.Namespace) -> int:
+    from bot.store.admin import AccountError
     try:
         with _open(args) as store:
             accounts = store.admin

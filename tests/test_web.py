@@ -378,3 +378,13 @@ def test_the_embedded_chat_works_where_the_frame_gets_no_cookie(visitor: WebClie
         frame.cookies.clear()
         shown = frame.get(location.split("#")[0]).text
     assert "Samordnad individuell plan (SIP)" in shown
+
+
+def test_a_question_in_arabic_is_answered_right_to_left_in_arabic_and_the_language_offered(
+        visitor: WebClient) -> None:
+    turn = visitor.ask("أنا مريض وليس عندي مال ماذا أفعل")
+    assert '<div class="bot" lang="ar" dir="rtl">' in turn
+    assert "العربية" in turn and 'value="lang:ar"' in turn
+    visitor.press("✓ العربية")
+    assert '<html lang="ar" dir="rtl">' in visitor.page
+    assert "Sparat" not in visitor.page  # the confirmation is in Arabic now

@@ -156,6 +156,8 @@ def detect(text: str) -> str | None:
     folded = [_fold(w) for w in rest]
     english = sum(1 for w in folded if w in _EN_ONLY)
     swedish = sum(1 for w in folded if w in _SV_ONLY)
+    if (english or swedish) and not any(set(folded) & words for words in _COMMON.values()):
+        return ENGLISH if english > swedish else SWEDISH  # most messages: no need to ask lingua
     found = _latin_detector().compute_language_confidence_values(" ".join(rest))
     best = found[0] if found else None
     code = best.language.iso_code_639_1.name.lower() if best else SWEDISH

@@ -105,7 +105,7 @@ def stem(token: str, lang: str = "sv") -> str:
     if lang in _OWN_VOCABULARY:
         # The other languages keep their words apart: "kan" in Turkish (blood) is not the Swedish
         # "kan" (can), so a Turkish translation never answers a Swedish question by accident.
-        return f"{lang}:{token}"
+        return f"{lang}:{_light_stem(token, lang)}"
     if len(token) <= 3 or lang not in _ALGORITHMS:
         return token
     return _stemmer(lang).stemWord(token)
@@ -113,6 +113,36 @@ def stem(token: str, lang: str = "sv") -> str:
 
 def is_stopword(token: str) -> bool:
     return token in STOPWORDS
+
+
+# Light stemming for the languages without a Snowball stemmer here, as light stemmers in
+# information retrieval do it: Arabic and Persian lose their common prefixes and suffixes
+# (Larkey's "light10" for Arabic: و/ال/بال … and ها/ات/ون/ية …); Turkish, Polish and Somali,
+# whose endings pile up, keep the first letters of a word (the classic "first five" for Turkish);
+# Tigrinya's syllables carry their endings, so its first four.
+_AR_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
+_AR_SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ية", "ه", "ة", "ي")
+_FA_PREFIXES = ("نمی", "می")
+_FA_SUFFIXES = ("هایی", "های", "ها", "ترین", "تر", "مان", "تان", "شان", "ام", "ات", "اش", "ی")
+_TRUNCATE = {"tr": 5, "pl": 6, "so": 5, "ti": 4}
+
+
+def _light_stem(token: str, lang: str) -> str:
+    if lang in ("ar", "fa"):
+        prefixes, suffixes = (_AR_PREFIXES, _AR_SUFFIXES) if lang == "ar" else (_FA_PREFIXES, _FA_SUFFIXES)
+        if lang == "ar" and token.startswith("و") and len(token) > 3:
+            token = token[1:]
+        for prefix in prefixes:
+            if token.startswith(prefix) and len(token) - len(prefix) >= 2:
+                token = token[len(prefix):]
+                break
+        for suffix in suffixes:
+            if token.endswith(suffix) and len(token) - len(suffix) >= 2:
+                token = token[: -len(suffix)]
+                break
+        return token
+    size = _TRUNCATE.get(lang)
+    return token[:size] if size else token
 
 
 def plain(text: str) -> str:
