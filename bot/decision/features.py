@@ -14,6 +14,8 @@ import math
 from collections.abc import Container
 from typing import TYPE_CHECKING, Any
 
+from bot.kb.translations import LANGUAGES
+
 if TYPE_CHECKING:
     from bot.matching.analyze import Analysis
     from bot.matching.matcher import Candidate
@@ -22,6 +24,8 @@ NAMES = (
     "score", "score2", "lead", "lead3", "same_subject", "coverage", "headline", "phrase",
     "known_share", "content_terms", "concepts", "matched_share", "repaired_share",
     "context", "english", "other_audience", "bare",
+    # Asked in one of the translated languages: their words and scores are the translations' own.
+    "foreign",
     # A linear model cannot bend: these let it trust a high score more when the lead is clear too.
     "score_sq", "score_lead", "lead_sqrt", "phrase_sq", "score_known", "coverage_headline",
     # The lead over the best candidate about another subject: a sibling entry of the same topic
@@ -85,6 +89,7 @@ def features(candidates: list[Candidate], analysis: Analysis, mode: str, same_su
         "repaired_share": repaired / len(content) if content else 0.0,
         "context": float(any(t.how.startswith("context") for t in analysis.terms)),
         "english": float(analysis.lang == "en"),
+        "foreign": float(analysis.lang in LANGUAGES),
         "other_audience": float(audience not in ("both", mode)),
         "bare": float(not has_examples),
         "score_sq": score * score,

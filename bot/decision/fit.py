@@ -38,6 +38,7 @@ from bot.matching.semantic import without_questions
 
 FOLDS = 5
 ANSWER_PRECISION = 0.975  # an answer wrong at most one time in forty on held-out rows (target: 1 in 30)
+FOREIGN_PRECISION = 0.93  # in the translated languages (target: wrong at most one time in twenty)
 SUGGEST_PRECISION = 0.85  # among suggestions, the right entry among the three this often
 MIN_SUPPORT = 30  # rows above a cut-off before its precision is trusted
 
@@ -78,30 +79,49 @@ def rows_for(bot: Any, items: Iterable[EvalItem], source: str, first_group: int)
 
 def heldout_rows(kb: KnowledgeBase, folds: int = FOLDS, seed: int = 0,
                  progress: Callable[[str], None] = lambda _: None, semantic: Any = None) -> list[Row]:
-    """Every example question, asked of a knowledge base whose entry does not contain it."""
-    rng = random.Random(seed)
-    assignment: dict[tuple[str, int], int] = {}
+    """Every example question, asked of a knowledge base whose entry does not contain it: the
+    Swedish ones, and the ways people ask it in the translated languages (the first three of
+    each, the ones the re-ranker embeds), asked in their language."""
+    rng, other = random.Random(seed), random.Random(seed + 1)  # the Swedish folds as without translations
+    assignment: dict[tuple[str, Any], int] = {}
     for entry in kb.entries:
         order = list(range(len(entry.questions)))
         rng.shuffle(order)
         for rank, i in enumerate(order):
             assignment[(entry.id, i)] = rank % folds
+        keys = [(lang, i) for lang, t in entry.translations.items() for i in range(min(3, len(t.questions)))]
+        other.shuffle(keys)
+        for rank, key in enumerate(keys):
+            assignment[(entry.id, key)] = rank % folds
     rows: list[Row] = []
     for fold in range(folds):
         progress(f"held-out fold {fold + 1}/{folds}")
-        entries, asked = [], []
+        entries, asked, translated = [], [], []
         for entry in kb.entries:
-            kept = tuple(q for i, q in enumerate(entry.questions) if assignment[(entry.id, i)] != fold)
+            out = {key for (entry_id, key), f in assignment.items() if entry_id == entry.id and f == fold}
+            kept = tuple(q for i, q in enumerate(entry.questions) if i not in out)
             asked += [EvalItem(q, tuple(kb.topics_of(entry)), _mode_of(entry), "sv")
-                      for i, q in enumerate(entry.questions) if assignment[(entry.id, i)] == fold]
-            entries.append(entry.model_copy(update={"questions": kept}) if kept != entry.questions else entry)
+                      for i, q in enumerate(entry.questions) if i in out]
+            copy = entry.model_copy(update={"questions": kept}) if kept != entry.questions else entry
+            if any(isinstance(key, tuple) for key in out):
+                # A held-out translated question becomes '' in place: the re-ranker's layout stays.
+                copy = entry.model_copy(update={"questions": kept})
+                copy._translations = {
+                    lang: t.model_copy(update={"questions": tuple("" if (lang, i) in out else q
+                                                                  for i, q in enumerate(t.questions))})
+                    for lang, t in entry.translations.items()}
+                translated += [EvalItem(t.questions[i], tuple(kb.topics_of(entry)), "individual", lang)
+                          for lang, t in entry.translations.items() for i in range(len(t.questions))
+                          if (lang, i) in out]
+            entries.append(copy)
         fold_kb = dataclasses.replace(kb, entries=tuple(entries))
-        removed: dict[str, set[int]] = {}
-        for (entry_id, i), f in assignment.items():
+        removed: dict[str, set[Any]] = {}
+        for (entry_id, key), f in assignment.items():
             if f == fold:
-                removed.setdefault(entry_id, set()).add(i)
+                removed.setdefault(entry_id, set()).add(key)
         bot = _bot(fold_kb, without_questions(semantic, kb, fold_kb, removed) if semantic is not None else None)
         rows += rows_for(bot, asked, "heldout", 1_000_000 * (fold + 1))
+        rows += rows_for(bot, translated, "heldout_translated", 1_000_000 * (fold + 1) + 500_000)
     return rows
 
 
@@ -181,16 +201,38 @@ def fit(kb: KnowledgeBase, train_dir: Path, progress: Callable[[str], None] = la
         semantic: Any = None) -> dict[str, Any]:
     """The model as JSON-ready data, with how it measured on out-of-fold predictions. With a ready
     `semantic` re-ranker, the model is fitted on its features too (`model_semantic.json`)."""
-    import numpy as np
     names = SEMANTIC_NAMES if semantic is not None else NAMES
-    rows = training_rows(kb, train_dir, progress, semantic)
+    every = training_rows(kb, train_dir, progress, semantic)
+    rows = [r for r in every if not _translated(r)]
     progress(f"fitting on {len(rows)} rows")
+    model = _fitted(kb, rows, names, semantic, ANSWER_PRECISION)
+    foreign = [r for r in every if _translated(r)]
+    if foreign:
+        # The translated languages: fitted on every row (the Swedish negatives teach refusing), its
+        # cut-offs chosen on the rows in those languages.
+        progress(f"fitting the translated languages' model on {len(every)} rows ({len(foreign)} of them)")
+        model["foreign"] = _fitted(kb, every, names, semantic, FOREIGN_PRECISION, chosen_on="foreign")
+    return model
+
+
+def _translated(row: Row) -> bool:
+    """A row of a message in a translated language (recognised as one, or a held-out translation)."""
+    return row.source == "heldout_translated" or bool(row.features.get("foreign"))
+
+
+def _fitted(kb: KnowledgeBase, rows: list[Row], names: tuple[str, ...], semantic: Any, precision: float,
+            chosen_on: str | None = None) -> dict[str, Any]:
+    """Two logistic models on `rows` and their cut-offs, chosen for `precision` on the rows of
+    `chosen_on` ("foreign": the translated languages'; None: all of them)."""
+    import numpy as np
     top1 = np.array([r.top1 for r in rows])
     top3 = np.array([r.top3 for r in rows])
     p1, p3 = _out_of_fold(rows, "top1", names), _out_of_fold(rows, "top3", names)
-    answer_cutoff = _cutoff(p1, top1, ANSWER_PRECISION)
+    on = np.array([chosen_on is None or _translated(r) for r in rows])
+    answer_cutoff = _cutoff(p1[on], top1[on], precision)
     unanswered = p1 < answer_cutoff
-    suggest_cutoff = _cutoff(p3[unanswered], top3[unanswered], SUGGEST_PRECISION) if unanswered.any() else 1.0
+    pick = unanswered & on
+    suggest_cutoff = _cutoff(p3[pick], top3[pick], SUGGEST_PRECISION) if pick.any() else 1.0
     answered = p1 >= answer_cutoff
     suggested = unanswered & (p3 >= suggest_cutoff)
     sources = sorted({r.source for r in rows})

@@ -63,8 +63,13 @@ class DecisionModel:
     answer_cutoff: float
     suggest_cutoff: float
     fitted: dict  # what it was fitted on and how it measured (shown by `--explain`)
+    # For a message in one of the translated languages (feature `foreign`): a model of its own,
+    # fitted with their held-out questions, so the Swedish and English decision stays as it was.
+    foreign: DecisionModel | None = None
 
     def decide(self, features: dict[str, float]) -> Decision:
+        if self.foreign is not None and features.get("foreign"):
+            return self.foreign.decide(features)
         p_answer = self.answer.probability(features)
         p_top3 = self.top3.probability(features)
         if p_answer >= self.answer_cutoff:
@@ -80,8 +85,9 @@ class DecisionModel:
             unknown = set(model.names) - set(SEMANTIC_NAMES)
             if unknown:
                 raise ValueError(f"model.json names features this code does not compute: {sorted(unknown)}")
+        foreign = cls.from_json(data["foreign"]) if data.get("foreign") else None
         return cls(answer, top3, float(data["answer_cutoff"]), float(data["suggest_cutoff"]),
-                   dict(data.get("fitted", {})))
+                   dict(data.get("fitted", {})), foreign)
 
     @classmethod
     def load(cls, path: str | Path) -> DecisionModel:

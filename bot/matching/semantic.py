@@ -368,7 +368,7 @@ class _Progress:
 
 
 def without_questions(semantic: SemanticReranker, kb: KnowledgeBase, fold_kb: KnowledgeBase,
-                      removed: dict[str, set[int]]) -> SemanticReranker:
+                      removed: dict[str, set[Any]]) -> SemanticReranker:
     """`semantic` (built for `kb`) for `fold_kb`: the same vectors minus the example questions
     `removed` (entry id → their positions in `entry.questions`), without embedding anything anew.
     For held-out measurements: a question must not be compared with its own embedding."""
@@ -376,6 +376,8 @@ def without_questions(semantic: SemanticReranker, kb: KnowledgeBase, fold_kb: Kn
     for entry in kb.entries:  # the layout of entry_texts
         keep += [True] * (bool(entry.title) + bool(entry.title_en))
         keep += [i not in removed.get(entry.id, ()) for i, q in enumerate(entry.questions) if q]
+        keep += [(lang, i) not in removed.get(entry.id, ())  # translated: (language, position)
+                 for lang, t in entry.translations.items() for i, q in enumerate(t.questions[:3]) if q]
     assert semantic.question_vectors is not None
     assert semantic.answer_vectors is not None
     return type(semantic).from_vectors(fold_kb, semantic.question_vectors[np.array(keep, dtype=bool)],
