@@ -179,8 +179,9 @@ async def test_bad_input_gets_a_sensible_reply_and_nothing_crashes(api, shipped_
     assert "Skriv din fråga" in empty.text
     assert "för lång för mig (högst 1000 tecken)" in long.text
     assert emoji.text == html(shipped_bot, "xyzzy qwerty")  # the fallback: where to turn instead
-    # Arabic is answered in Arabic (no entry says this), with the language offered as the setting.
-    assert arabic.text.startswith(html(shipped_bot, "xyzzy qwerty", lang="ar")) and "✓ العربية" in arabic.button_texts
+    # Arabic is answered in Arabic, as to a person asking for themself, the language offered as the setting.
+    assert "كتبتَ باللغة العربية" in arabic.text and "✓ العربية" in arabic.button_texts
+    assert "Skriv inte ditt personnummer" not in arabic.text and "لا تكتب رقمك الشخصي" in arabic.text  # notice too
     assert "<script>" not in markup.text and markup.params["parse_mode"] == "HTML"
     assert unknown_command.text == "Det kommandot känner jag inte. Skriv /hjalp för att se vad jag kan."
     stale = "Den här knappen fungerar inte längre. Skriv din fråga igen."

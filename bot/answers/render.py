@@ -172,6 +172,7 @@ class EntryView:
     interpreter: str = ""  # how to get an interpreter: every answer to an individual in another language
     original: bool = False  # translated: the Swedish original is one link away
     direction: str = "ltr"  # "rtl" for Arabic and Persian
+    text_lang: str = ""  # "sv" when the text is the Swedish original shown in another language's page
 
 
 def entry_view(entry: Entry, kb: KnowledgeBase, mode: str, lang: str) -> EntryView:
@@ -212,6 +213,7 @@ def entry_view(entry: Entry, kb: KnowledgeBase, mode: str, lang: str) -> EntryVi
                 view.own_step = StepView(view.own_step.who, translated.next_step)
         else:
             view.note = L["not_translated"]
+            view.text_lang = "sv"
         if mode == "individual":
             view.interpreter = L["interpreter"]
         view.direction = "rtl" if lang in RTL_LANGS else "ltr"

@@ -51,7 +51,12 @@ _INDIVIDUAL = re.compile(r"\b(jag|mig|min|mitt|mina|i|my|me)\b")
 
 def guess_mode(message: str) -> str | None:
     """The mode a first message suggests when the user has not chosen one: "klienten", "min
-    klient", "hen" → staff; "jag", "mitt" … → individual; nothing telling → None."""
+    klient", "hen" → staff; "jag", "mitt" … → individual; nothing telling → None. A message in
+    Arabic, Somali … is a person asking for themself: staff write to the bot in Swedish."""
+    from bot.kb.translations import LANGUAGES
+    from bot.text.language import detect
+    if detect(message) in LANGUAGES:
+        return "individual"
     folded = fold(message)
     if _STAFF.search(folded):
         return "staff"

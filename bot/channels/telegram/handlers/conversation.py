@@ -149,9 +149,9 @@ async def answer(update: Update, context: Context, message: Message, text: str, 
     if reply.offer_language:  # written in another language than the setting: offer it
         html += "\n\n<i>" + views.offer_text(reply.lang) + "</i>"
         markup = views.with_row(markup, views.language_offer(reply.lang))
-    said = views.notice(prefs.lang, _personal_data(text), take_privacy_notice(context, prefs))
+    said = views.notice(shown.lang, _personal_data(text), take_privacy_notice(context, prefs))
     if guessed is not None:
-        said = "\n\n".join(x for x in (said, f"<i>{views.say(prefs.lang, 'mode_guessed_' + guessed)}</i>") if x)
+        said = "\n\n".join(x for x in (said, f"<i>{views.say(shown.lang, 'mode_guessed_' + guessed)}</i>") if x)
     await send(message, f"{said}\n\n{html}" if said else html, markup)
 
 
