@@ -300,11 +300,19 @@ def cmd_decision(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def _ready_for_service(args: argparse.Namespace) -> bool:
+    """What a long-running bot needs beyond a valid environment (`Settings.check_for_service`),
+    said in one line when it is missing."""
     try:
         args.settings.check_for_service()
     except SettingsError as exc:
-        print(f"rehabbot run: {exc}", file=sys.stderr)
+        print(f"rehabbot {args.command}: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    if not _ready_for_service(args):
         return 2
     if not args.settings.telegram_token:
         print("rehabbot run: TELEGRAM_BOT_TOKEN saknas; sätt den till botens token från @BotFather "
@@ -322,10 +330,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_web(args: argparse.Namespace) -> int:
-    try:
-        args.settings.check_for_service()
-    except SettingsError as exc:
-        print(f"rehabbot web: {exc}", file=sys.stderr)
+    if not _ready_for_service(args):
         return 2
     from bot.channels.web.serve import run_web
     return run_web(args.settings, _load(args), args.host, args.port)

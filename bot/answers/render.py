@@ -299,6 +299,16 @@ def render_smalltalk(kind: str, lang: str = "sv", fmt: str = "text") -> str:
     return _tidy(environment().get_template(f"{fmt}/smalltalk.j2").render(text=text))
 
 
+def found_phrase(lang: str, kinds: frozenset[str] | set[str]) -> str:
+    """The personal data the redaction found, as the "not stored" notice names it: "ett
+    personnummer och ett namn" ('' for none)."""
+    T = labels()[lang]["tg"]
+    names = [T["found_kinds"][k] for k in sorted(kinds) if k in T["found_kinds"]]
+    if not names:
+        return ""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} {T['and']} {names[-1]}"
+
+
 def render_also(entry: Entry, number: int, mode: str = "staff", lang: str = "sv", fmt: str = "text") -> str:
     """The second question of a two-question message, offered after the answer to the first."""
     template = environment().get_template(f"{fmt}/also.j2")

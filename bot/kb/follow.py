@@ -30,6 +30,12 @@ class Follower:
         self.rehabbot, self.store = rehabbot, store
         self.seen: int | None = None
 
+    @classmethod
+    def of(cls, rehabbot: Any, gateway: Any) -> Follower | None:
+        """The follower of the store behind a channel's gateway; None without a database."""
+        store = getattr(gateway, "store", None)
+        return cls(rehabbot, store) if store is not None else None
+
     def once(self) -> bool:
         """Check now (blocking); True when a newer version was taken up."""
         latest = AdminStore(self.store.db, self.store.clock).latest_version()

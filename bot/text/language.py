@@ -41,14 +41,22 @@ _EN = frozenset([
     "job", "benefit",
 ])
 # Frequent words of the Latin-script languages the bot's users also write (Somali, Turkish,
-# Polish), folded: enough to tell "not Swedish, not English" apart (issue: a proper detector).
-_OTHER_LATIN = frozenset([
+# Polish), folded: the core ones tell "not Swedish, not English" apart for stemming; `_COMMON`
+# (below) adds more of each language for telling which one it is.
+_SOMALI_CORE = frozenset([
     "waxaan", "waa", "iyo", "aan", "ku", "ka", "oo", "baan", "miyaa", "sidee", "maxaan", "xaggee", "waxa", "kuma",
-    "haddii", "ayaa", "ayuu", "waxay", "ma", "maxay", "qof", "lacag", "caawimaad", "dhakhtar", "shaqo", "xanuunsan",
-    "ve", "bir", "bu", "ne", "nasil", "icin", "degil", "yok", "ben", "benim", "cok", "ama", "nerede", "kim", "neden",
-    "yardim", "para", "doktor", "hasta", "nie", "jest", "sie", "jak", "czy", "mam", "jestem", "ze", "dla", "gdzie",
-    "kto", "mnie", "moja", "moj", "pieniadze", "pomoc", "lekarz", "chory",
+    "haddii", "ayaa", "ayuu", "waxay", "ma", "maxay", "qof", "lacag", "caawimaad", "dhakhtar", "shaqo",
+    "xanuunsan"
 ])
+_TURKISH_CORE = frozenset([
+    "ve", "bir", "bu", "ne", "nasil", "icin", "degil", "yok", "ben", "benim", "cok", "ama", "nerede", "kim",
+    "neden", "yardim", "para", "doktor", "hasta"
+])
+_POLISH_CORE = frozenset([
+    "nie", "jest", "sie", "jak", "czy", "mam", "jestem", "ze", "dla", "gdzie", "kto", "mnie", "moja", "moj",
+    "pieniadze", "pomoc", "lekarz", "chory"
+])
+_OTHER_LATIN = _SOMALI_CORE | _TURKISH_CORE | _POLISH_CORE
 _EN_ONLY = _EN - _SV
 _SV_ONLY = _SV - _EN
 _OTHER_ONLY = _OTHER_LATIN - _SV - _EN
@@ -107,18 +115,18 @@ _SWEDISH_NAMES = frozenset([
 _OWN_LETTERS = {TURKISH: set("şğı"), POLISH: set("łąężźćńś")}
 # Frequent words people write in each (folded), beyond the function words above.
 _COMMON = {
-    SOMALI: frozenset(["waxaan", "waa", "iyo", "aan", "ku", "ka", "oo", "baan", "miyaa", "sidee", "maxaan",
-                       "xaggee", "waxa", "kuma", "haddii", "ayaa", "ayuu", "waxay", "ma", "maxay", "qof", "lacag",
-                       "caawimaad", "dhakhtar", "shaqo", "xanuunsan", "ahay", "hayo", "haysto", "sameeyaa", "sidaan",
-                       "iga", "ii", "igu", "kala", "wax", "aniga", "waan", "jiro", "karaa", "doonayaa", "haa", "maya"]),
-    TURKISH: frozenset(["ve", "bir", "bu", "ne", "nasil", "icin", "degil", "yok", "var", "ben", "benim", "cok",
-                        "ama", "nerede", "kim", "neden", "yardim", "para", "doktor", "hasta", "mi", "mu", "miyim",
-                        "merhaba", "istiyorum", "yapmaliyim", "lazim", "gerekiyor", "bana", "sen", "siz", "de", "da",
-                        "hic", "param", "hastayim", "calisamiyorum", "nereye", "kime", "tesekkurler", "evet"]),
-    POLISH: frozenset(["nie", "jest", "sie", "jak", "czy", "mam", "jestem", "ze", "dla", "gdzie", "kto", "mnie",
-                       "moja", "moj", "pieniadze", "pomoc", "lekarz", "chory", "chora", "co", "to", "na", "do", "w",
-                       "z", "i", "mi", "prosze", "dzien", "dobry", "dziekuje", "pracy", "zasilek", "robic", "wiem",
-                       "moge", "musze", "chce", "tak", "juz", "bo", "ale", "od", "po", "bez"]),
+    SOMALI: _SOMALI_CORE | frozenset([
+        "ahay", "hayo", "haysto", "sameeyaa", "sidaan", "iga", "ii", "igu", "kala", "wax", "aniga", "waan", "jiro",
+        "karaa", "doonayaa", "haa", "maya"
+    ]),
+    TURKISH: _TURKISH_CORE | frozenset([
+        "var", "mi", "mu", "miyim", "merhaba", "istiyorum", "yapmaliyim", "lazim", "gerekiyor", "bana", "sen",
+        "siz", "de", "da", "hic", "param", "hastayim", "calisamiyorum", "nereye", "kime", "tesekkurler", "evet"
+    ]),
+    POLISH: _POLISH_CORE | frozenset([
+        "chora", "co", "to", "na", "do", "w", "z", "i", "mi", "prosze", "dzien", "dobry", "dziekuje", "pracy",
+        "zasilek", "robic", "wiem", "moge", "musze", "chce", "tak", "juz", "bo", "ale", "od", "po", "bez"
+    ]),
 }
 
 

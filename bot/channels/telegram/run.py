@@ -15,6 +15,7 @@ from telegram.ext import Application
 
 from bot.channels.telegram.app import build_application
 from bot.channels.telegram.heartbeat import keep_beating
+from bot.kb.follow import Follower
 from bot.settings import Settings
 from bot.store.gateway import open_gateway
 from bot.store.logging_filter import install as install_redaction
@@ -43,6 +44,13 @@ def _configure_logging() -> None:
     install_redaction()  # personal data is redacted from every log line
 
 
+def why_not_started(exc: BaseException, base_url: str) -> str:
+    """The one line said when the bot cannot reach Telegram or is refused by it."""
+    if isinstance(exc, InvalidToken):
+        return "Telegram godtar inte TELEGRAM_BOT_TOKEN (ogiltig token)"
+    return f"kunde inte starta mot {base_url}: {exc}"
+
+
 def run(args: Any, rehabbot: Rehabbot) -> int:
     """`rehabbot run`: serve until stopped (SIGINT/SIGTERM). Non-zero with one line when it cannot start."""
     _configure_logging()
@@ -61,10 +69,9 @@ def run(args: Any, rehabbot: Rehabbot) -> int:
 
     async def start_heartbeat(_app: Application) -> None:
         heartbeat.append(asyncio.create_task(keep_beating(settings.heartbeat())))
-        store = getattr(gateway, "store", None)
-        if store is not None:  # the knowledge published from the web dashboard, on any instance
-            from bot.kb.follow import Follower
-            heartbeat.append(asyncio.create_task(Follower(rehabbot, store).run()))
+        follower = Follower.of(rehabbot, gateway)  # the knowledge published from the web dashboard
+        if follower is not None:
+            heartbeat.append(asyncio.create_task(follower.run()))
 
     async def stop_heartbeat(_app: Application) -> None:
         for task in heartbeat:
@@ -77,11 +84,8 @@ def run(args: Any, rehabbot: Rehabbot) -> int:
                             webhook_url=args.webhook, secret_token=secret, allowed_updates=Update.ALL_TYPES)
         else:
             app.run_polling(allowed_updates=Update.ALL_TYPES)
-    except InvalidToken:
-        print("rehabbot run: Telegram godtar inte TELEGRAM_BOT_TOKEN (ogiltig token)", file=sys.stderr)
-        return 1
     except (TelegramError, OSError) as exc:
-        print(f"rehabbot run: kunde inte starta mot {base_url}: {exc}", file=sys.stderr)
+        print(f"rehabbot run: {why_not_started(exc, base_url)}", file=sys.stderr)
         return 1
     finally:
         gateway.close()

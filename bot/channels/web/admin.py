@@ -32,7 +32,7 @@ from starlette.routing import Route
 
 from bot.answers.render import entry_view, environment, labels
 from bot.kb import publish
-from bot.store.admin import Account, AdminStore
+from bot.store.admin import Account, AdminStore, digest_of
 from bot.store.dashboard import OUTCOMES, entry_votes, overview
 from bot.store.themes import signature
 from bot.text.readability import lix
@@ -350,7 +350,6 @@ class Admin:
     async def versions(self, request: Request, session: AdminSession, form: FormData | None) -> Response:
         versions = await asyncio.to_thread(self._admin_store().versions)
         live = publish.yaml_files(Path(self.web.rehabbot.kb.directory))
-        from bot.store.admin import digest_of
         return self.page(request, "versions", session, versions=versions, live=digest_of(live))
 
     async def restore(self, request: Request, session: AdminSession, form: FormData | None) -> Response:

@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.answers import render_entry
 from bot.answers.pathways import render_pathway_list, render_walk
-from bot.answers.render import environment, labels
+from bot.answers.render import environment, found_phrase, labels
 from bot.channels.web.sessions import Choice, Session, Walking
 from bot.kb.pathways import Pathway
 from bot.matching import ANSWER, SUGGEST
@@ -240,7 +240,4 @@ def W(session: Session) -> dict[str, Any]:
 
 def not_stored(lang: str, kinds: frozenset[str]) -> str:
     """"What you wrote contained a personnummer. It has not been stored." in the session's language."""
-    T = labels()[lang]["tg"]
-    names = [T["found_kinds"][k] for k in sorted(kinds) if k in T["found_kinds"]]
-    what = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} {T['and']} {names[-1]}"
-    return str(T["not_stored"].format(what=what))
+    return str(labels()[lang]["tg"]["not_stored"].format(what=found_phrase(lang, kinds)))

@@ -54,10 +54,9 @@ class _Server(uvicorn.Server):
 def _follow(server: uvicorn.Server, rehabbot: Rehabbot, gateway: StoreGateway) -> asyncio.Task[None] | None:
     """Follow the versions published from the dashboard on any instance sharing the database."""
     from bot.kb.follow import Follower
-    store = getattr(gateway, "store", None)
-    if store is None:
+    follower = Follower.of(rehabbot, gateway)
+    if follower is None:
         return None
-    follower = Follower(rehabbot, store)
     app: Any = server.config.app
     app.state.web.follower = follower  # it publishes too: no need to take its own up again
     return asyncio.create_task(follower.run())
@@ -154,14 +153,13 @@ def run_both(args: Any, rehabbot: Rehabbot) -> int:
                 await application.updater.stop()
                 await application.stop()
 
-    from telegram.error import InvalidToken, TelegramError
+    from telegram.error import TelegramError
+
+    from bot.channels.telegram.run import why_not_started
     try:
         asyncio.run(main())
-    except InvalidToken:
-        print("rehabbot run: Telegram godtar inte TELEGRAM_BOT_TOKEN (ogiltig token)", file=sys.stderr)
-        return 1
     except (TelegramError, OSError) as exc:
-        print(f"rehabbot run: kunde inte starta mot {settings.telegram_base_url}: {exc}", file=sys.stderr)
+        print(f"rehabbot run: {why_not_started(exc, settings.telegram_base_url)}", file=sys.stderr)
         return 1
     finally:
         gateway.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup
 
-from bot.answers.render import labels
+from bot.answers.render import found_phrase, labels
 from bot.channels.telegram.handlers import callbacks as cb
 from bot.channels.telegram.handlers.views.base import (
     Markup,
@@ -63,11 +63,7 @@ def settings(prefs: Prefs, notice: bool = False, intro: str = "",
 
 def notice(lang: str, found: frozenset[str] | set[str] = frozenset(), privacy: bool = False) -> str:
     """The one-time privacy notice and/or "it was not stored", or '' for neither."""
-    kinds = texts(lang)["found_kinds"]
-    names = [kinds[k] for k in sorted(found) if k in kinds]
-    what = ""
-    if names:
-        what = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} {texts(lang)['and']} {names[-1]}"
+    what = found_phrase(lang, found)
     return render("notice", lang, found=what, privacy=privacy) if (what or privacy) else ""
 
 
