@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fake_bot_api import build, polling
 
-from bot.channels.telegram.handlers.admin import BACKUP_DIR
+from bot.kb.publish import BACKUP_DIR
 from bot.service import Rehabbot
 
 ADMIN, USER = 1001, 2002
@@ -201,6 +201,27 @@ async def test_every_refused_upload_is_audited(api, kb_copy, store):
     # UTF-16 and too large are refused before parsing; the long name is read, and is invalid.
     assert [row for row in audit_rows(store) if row[0] == "upload"] == [
         ("upload", "refused"), ("upload", "invalid"), ("upload", "refused")]
+
+
+async def test_an_upload_is_a_published_version_and_a_translation_file_goes_to_translations(api, kb_copy, store):
+    # The same publication as the dashboard: other instances follow it, the dashboard can restore it.
+    from bot.kb.translations import fingerprint
+    from bot.store.admin import AdminStore
+    bot = Rehabbot(kb_copy)
+    entry = next(e for e in bot.kb.entries if e.audience != "staff")
+    text = (f"language: pl\nentries:\n- id: {entry.id}\n  translated: 2026-12-02\n  source: {fingerprint(entry)}\n"
+            "  title: Tytuł\n  answer: Odpowiedź po polsku.\n")
+    async with polling(build(api, bot, store, admin_ids={ADMIN})):
+        before = len(api.sent(ADMIN))
+        api.send_document(ADMIN, "pl.yaml", text.encode())
+        saved = await api.next_sent(ADMIN, before)
+    assert "translations/pl.yaml är en ny fil." in saved.text
+    assert (kb_copy / "translations" / "pl.yaml").read_text(encoding="utf-8") == text
+    assert not (kb_copy / "pl.yaml").exists()
+    assert bot.kb.get(entry.id).translation_state("pl") == "machine"
+    versions = AdminStore(store.store.db).versions()
+    assert [(v.by_name, v.note) for v in versions] == [
+        ("Telegram", "uppladdad: translations/pl.yaml"), ("-", "före första publiceringen")]
 
 
 def test_uploads_in_the_same_second_keep_a_backup_each(kb_copy: Path):

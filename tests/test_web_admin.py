@@ -4,6 +4,7 @@ of the shipped knowledge base."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import subprocess
 import sys
@@ -159,6 +160,66 @@ def test_every_entry_is_listed_and_can_be_seen_as_staff_and_individual_read_it(a
     assert "Som en yrkesperson ser den, på svenska" in entry
     assert "Som den som söker stöd för egen del ser den, på svenska" in entry
     assert "i knowledge/insatser.yaml" in entry or "insatser.yaml, rad" in entry
+
+
+def test_an_entry_shows_each_translations_state_and_the_answer_in_every_language(admin_web: WebServer) -> None:
+    admin = Admin(admin_web)
+    admin.login()
+    rows = admin.get("/admin/poster").text
+    sip_row = rows[rows.index('href="/admin/poster/forsakringskassan"'):].split("</tr>", 1)[0]
+    assert "<li>6 maskinöversatt</li>" in sip_row
+    entry = admin.get("/admin/poster/forsakringskassan").text
+    for name in ("arabiska", "persiska/dari", "somaliska", "tigrinska", "turkiska", "polska"):
+        assert f'<tr><th scope="row">{name}</th>' in entry
+        assert f"Som den som söker stöd för egen del ser den, på {name}" in entry
+    assert entry.count("Markera ") >= 6 and 'lang="ar" dir="rtl"' in entry
+
+
+def test_an_editor_marks_a_translation_reviewed_as_a_new_published_version(admin_web: WebServer) -> None:
+    directory = Path(admin_web.rehabbot.kb.directory)
+    before = (directory / "translations" / "pl.yaml").read_text(encoding="utf-8")
+    admin = Admin(admin_web)
+    admin.login()
+    admin.get("/admin/poster/forsakringskassan")
+    done = admin.post("/admin/poster/forsakringskassan/granskad", lang="pl")
+    assert done.status_code == 200 and "Publicerad" in done.text and "translations/pl.yaml" in done.text
+    assert admin_web.rehabbot.kb.get("forsakringskassan").translation_state("pl") == "reviewed"
+    after = (directory / "translations" / "pl.yaml").read_text(encoding="utf-8")
+    changed = [line for line in after.splitlines() if line not in before.splitlines()]
+    assert changed == ["  status: reviewed", f"  reviewed: {dt.date.today().isoformat()}"]  # only these
+    assert len(after.splitlines()) == len(before.splitlines()) + 1
+    assert "<td>granskad</td>" in admin.get("/admin/poster/forsakringskassan").text
+    assert "forsakringskassan: översättningen till polska granskad" in admin.get("/admin/versioner").text
+    assert ("admin_translation_reviewed", "ok") in [(a, r) for a, r, _ in audit(admin_web)]
+    # A reviewed translation is shown without the machine-translation line.
+    individual = admin_web.rehabbot.ask("Co robi Försäkringskassan?", mode="individual", lang="pl")
+    assert "Tłumaczenie automatyczne" not in individual.text
+
+
+def test_a_viewer_cannot_mark_a_translation_reviewed(admin_web: WebServer) -> None:
+    admin = Admin(admin_web)
+    admin.login(VIEWER)
+    page = admin.get("/admin/poster/forsakringskassan").text
+    assert "Markera polska som granskad" not in page  # no button for a viewer
+    refused = admin.post("/admin/poster/forsakringskassan/granskad", lang="pl")
+    assert refused.status_code == 403
+    assert admin_web.rehabbot.kb.get("forsakringskassan").translation_state("pl") == "machine"
+
+
+def test_a_translation_file_uploaded_by_its_name_goes_to_translations(admin_web: WebServer) -> None:
+    directory = Path(admin_web.rehabbot.kb.directory)
+    text = (directory / "translations" / "so.yaml").read_text(encoding="utf-8")
+    entry = admin_web.rehabbot.kb.get("forsakringskassan").translation("so")
+    changed = text.replace(str(entry.title), "CUSUB – " + str(entry.title), 1)
+    admin = Admin(admin_web)
+    admin.login()
+    admin.get("/admin/publicera")
+    tried = admin.post("/admin/publicera", files={"files": ("so.yaml", changed.encode(), "text/yaml")})
+    assert tried.status_code == 200 and "translations/so.yaml" in tried.text
+    admin.post("/admin/publicera/bekrafta", token=re.search(r'name="token" value="([^"]+)"', tried.text).group(1))
+    assert str(admin_web.rehabbot.kb.get("forsakringskassan").translation("so").title).startswith("CUSUB – ")
+    assert not (directory / "so.yaml").exists()
+    assert list((directory / ".backups" / "translations").glob("so.yaml.*"))
 
 
 # -- publishing and rollback ----------------------------------------------------------

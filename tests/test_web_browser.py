@@ -223,6 +223,7 @@ def test_the_embed_opens_the_chat_in_a_frame_on_another_site_and_it_answers(brow
 
 
 ADMIN_PAGES = ["/admin", "/admin/obesvarade", "/admin/aterkoppling", "/admin/poster", "/admin/poster/sip",
+               "/admin/poster/forsakringskassan",
                "/admin/publicera", "/admin/publicera?fil=faq.yaml", "/admin/versioner", "/admin/logg"]
 
 

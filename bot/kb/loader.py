@@ -253,6 +253,7 @@ class _Reader:
                     self.warn(shown, line, f"'{translation.id}': den svenska texten har ändrats sedan översättningen "
                                            f"(källa {translation.source}, nu {fingerprint(entry)}); svenskan visas "
                                            "tills översättningen är uppdaterad")
+                    entry._outdated.add(lang)
                 else:
                     entry._translations[lang] = translation
                     done.add(entry.id)

@@ -19,14 +19,16 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from bot.kb.loader import read_directory
+from bot.kb.loader import TRANSLATIONS_DIR, read_directory
 from bot.kb.model import KnowledgeBase
 from bot.kb.problems import Problem, display_path
+from bot.kb.translations import LANGUAGES
 
 BACKUP_DIR = ".backups"
 MAX_FILE_BYTES = 2 * 1024 * 1024  # the loader's own limit for one file
-FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.ya?ml$")
+FILE_NAME = re.compile(rf"^(?:{TRANSLATIONS_DIR}/)?[A-Za-z0-9][A-Za-z0-9_-]{{0,63}}\.ya?ml$")
 
 
 @dataclass
@@ -60,9 +62,19 @@ class Trial:
 
 
 def yaml_files(directory: Path) -> dict[str, str]:
-    """The knowledge directory's YAML files, name → text."""
-    return {p.name: p.read_text(encoding="utf-8") for p in sorted(directory.iterdir())
-            if p.is_file() and p.suffix in (".yaml", ".yml")}
+    """The knowledge directory's YAML files, name → text: its own and `translations/<lang>.yaml`."""
+    found = [p for p in sorted(directory.iterdir()) if p.is_file() and p.suffix in (".yaml", ".yml")]
+    if (directory / TRANSLATIONS_DIR).is_dir():
+        found += sorted(p for p in (directory / TRANSLATIONS_DIR).glob("*.yaml") if p.is_file())
+    return {p.relative_to(directory).as_posix(): p.read_text(encoding="utf-8") for p in found}
+
+
+def upload_name(filename: str) -> str:
+    """Where an uploaded file goes: a browser or Telegram sends a bare name, and a translation
+    file (`pl.yaml`, named by its language) belongs in `translations/`."""
+    name = Path(filename).name
+    stem, _, suffix = name.partition(".")
+    return f"{TRANSLATIONS_DIR}/{name}" if stem in LANGUAGES and suffix == "yaml" else name
 
 
 def check_upload(name: str, data: bytes) -> str | None:
@@ -84,6 +96,7 @@ def trial(current: KnowledgeBase, directory: Path, new: Mapping[str, str], whole
     with tempfile.TemporaryDirectory(prefix="rehabbot-trial-") as tmp:
         scratch = Path(tmp)
         for name, text in files.items():
+            (scratch / name).parent.mkdir(parents=True, exist_ok=True)
             (scratch / name).write_text(text, encoding="utf-8")
         for extra in ("schema",):  # the editors' JSON Schemas travel along, unchanged
             if (directory / extra).is_dir():
@@ -94,7 +107,7 @@ def trial(current: KnowledgeBase, directory: Path, new: Mapping[str, str], whole
     warnings = [p for p in problems if p.warning]
     lines = {}
     for problem in errors:
-        found = files.get(Path(problem.path).name)
+        found = files.get(_relative(directory, problem.path))
         if found is not None and problem.line:
             source = found.splitlines()
             if 0 < problem.line <= len(source):
@@ -127,22 +140,67 @@ def apply(directory: Path, files: Mapping[str, str], now: dt.datetime | None = N
     backups = []
     for name in sorted(current.keys() - files.keys() | {n for n in files if n in current and current[n] != files[n]}):
         backup = directory / BACKUP_DIR / f"{name}.{stamp}"
-        backup.parent.mkdir(exist_ok=True)
+        backup.parent.mkdir(parents=True, exist_ok=True)
         for n in range(2, 1000):  # several changes in the same second keep a backup each
             if not backup.exists():
                 break
             backup = directory / BACKUP_DIR / f"{name}.{stamp}-{n}"
         shutil.copy2(directory / name, backup)
-        backups.append(f"{BACKUP_DIR}/{backup.name}")
+        backups.append(backup.relative_to(directory).as_posix())
     for name, text in files.items():
         if current.get(name) == text:
             continue
-        staging = directory / f".{name}.publishing"
+        target = directory / name
+        target.parent.mkdir(exist_ok=True)
+        staging = target.with_name(f".{target.name}.publishing")
         staging.write_text(text, encoding="utf-8")
-        os.replace(staging, directory / name)
+        os.replace(staging, target)
     for name in current.keys() - files.keys():
         (directory / name).unlink()
     return backups
+
+
+@dataclass
+class Published:
+    """What going live did: the backups made, the reload's problems, the version recorded."""
+
+    backups: list[str]
+    problems: list[Problem]
+    version: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not any(not p.warning for p in self.problems)
+
+
+def go_live(rehabbot: Any, files: Mapping[str, str], by: str, note: str = "", versions: Any = None,
+            now: dt.datetime | None = None) -> Published:
+    """Make a valid trial's `files` the live knowledge base of `rehabbot` (blocking).
+
+    With `versions` (an `AdminStore`) the change is recorded as a version, so every instance
+    that shares the database takes it up and an admin can restore any earlier one; the first
+    publication records what was there before it. Should the reload still fail (the directory
+    changed between the trial and now), the files that were live are put back."""
+    directory = Path(rehabbot.directory)
+    before = yaml_files(directory)
+    if versions is not None and versions.latest_version() is None:
+        versions.add_version(before, "-", "före första publiceringen")
+    backups = apply(directory, files, now)
+    problems = rehabbot.reload()
+    done = Published(backups, problems)
+    if not done.ok:
+        apply(directory, before)
+        rehabbot.reload()
+        return done
+    if versions is not None:
+        done.version = versions.add_version(files, by, note).id
+    return done
+
+
+def _relative(directory: Path, path: str) -> str:
+    """A problem's path as a name in `yaml_files` ("translations/pl.yaml")."""
+    shown = display_path(directory)
+    return path[len(shown):].lstrip("/") if path.startswith(shown) else Path(path).name
 
 
 def _named_as_in(directory: Path, scratch: Path, problem: Problem) -> Problem:

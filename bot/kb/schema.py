@@ -204,10 +204,18 @@ class Entry(_Strict):
     # The fresh translations of what an individual reads, by language (bot/kb/translations.py);
     # the loader attaches them, the YAML of an entry never holds them.
     _translations: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _outdated: set[str] = PrivateAttr(default_factory=set)  # languages translated from older Swedish
 
     def translation(self, lang: str) -> Any:
         """The entry's translation into `lang` (not sv or en), or None."""
         return self._translations.get(lang)
+
+    def translation_state(self, lang: str) -> str:
+        """`reviewed`, `machine`, `outdated` (made from Swedish that has changed since) or `missing`."""
+        found = self._translations.get(lang)
+        if found is not None:
+            return str(found.status)
+        return "outdated" if lang in self._outdated else "missing"
 
     @property
     def translations(self) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import hmac
 import secrets
 import threading
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.answers.render import entry_view, environment, labels
-from bot.kb import publish
+from bot.kb import publish, translations
+from bot.kb.loader import TRANSLATIONS_DIR
+from bot.kb.translations import LANGUAGES as TRANSLATED_LANGUAGES
+from bot.settings import LANGS, RTL_LANGS
 from bot.store.admin import Account, AdminStore, digest_of
 from bot.store.dashboard import OUTCOMES, entry_votes, overview
 from bot.store.themes import signature
@@ -101,6 +105,7 @@ class Admin:
             Route("/admin/aterkoppling", guard(self.feedback), methods=["GET"]),
             Route("/admin/poster", guard(self.entries), methods=["GET"]),
             Route("/admin/poster/{entry_id}", guard(self.entry), methods=["GET"]),
+            Route("/admin/poster/{entry_id}/granskad", guard(self.mark_reviewed, editor=True), methods=["POST"]),
             Route("/admin/publicera", guard(self.publish_page), methods=["GET"]),
             Route("/admin/publicera", guard(self.try_publish, editor=True), methods=["POST"]),
             Route("/admin/publicera/bekrafta", guard(self.confirm_publish, editor=True), methods=["POST"]),
@@ -242,23 +247,49 @@ class Admin:
         kb = self.web.rehabbot.kb
         stale = {e.id for e in kb.past_review(self.review_days)}
         rows = [(e, e.id in stale, lix(e.answer.for_mode("individual"))) for e in kb.entries]
-        return self.page(request, "entries", session, rows=rows, review_days=self.review_days)
+        def states(entry: Any) -> list[tuple[str, int]]:
+            found = Counter(entry.translation_state(lang) for lang in TRANSLATED_LANGUAGES)
+            return [(state, found[state]) for state in ("reviewed", "machine", "outdated", "missing") if found[state]]
+        return self.page(request, "entries", session, rows=rows, review_days=self.review_days, states=states)
 
     async def entry(self, request: Request, session: AdminSession, form: FormData | None) -> Response:
+        """One entry as staff and individual see it in every language, and its translations' states."""
         kb = self.web.rehabbot.kb
         entry = kb.get(request.path_params["entry_id"])
         if entry is None:
             raise HTTPException(404)
         views = []
         for mode in ("staff", "individual"):
-            for lang in ("sv", "en"):
+            for lang in LANGS if mode == "individual" else ("sv", "en"):
                 if mode == "individual" and entry.audience == "staff":
                     continue
                 body = environment().get_template(f"web/answer_{mode}.j2").render(
                     v=entry_view(entry, kb, mode, lang), L=labels()[lang], mode=mode, lang=lang)
-                views.append((mode, lang, Markup(body)))
+                views.append((mode, lang, "rtl" if lang in RTL_LANGS else "ltr", Markup(body)))
+        states = [(lang, entry.translation_state(lang)) for lang in TRANSLATED_LANGUAGES] \
+            if entry.audience != "staff" else []
         origin = kb.origins.get(entry.id)
-        return self.page(request, "entry", session, entry=entry, views=views, origin=origin)
+        return self.page(request, "entry", session, entry=entry, views=views, origin=origin, states=states)
+
+    async def mark_reviewed(self, request: Request, session: AdminSession, form: FormData | None) -> Response:
+        """A person has read a machine translation against the Swedish: publish it as reviewed."""
+        assert form is not None
+        kb = self.web.rehabbot.kb
+        entry = kb.get(request.path_params["entry_id"])
+        lang = str(form.get("lang") or "")
+        if entry is None or lang not in TRANSLATED_LANGUAGES or entry.translation_state(lang) != "machine":
+            raise HTTPException(404)
+        name = f"{TRANSLATIONS_DIR}/{lang}.yaml"
+        directory = Path(kb.directory)
+        text = publish.yaml_files(directory).get(name)
+        if text is None:
+            raise HTTPException(404)
+        marked = translations.mark_reviewed(text, entry.id, dt.date.today())
+        result = await asyncio.to_thread(publish.trial, kb, directory, {name: marked})
+        A = labels()["sv"]["admin"]
+        note = A["reviewed_note"].format(entry=entry.id, lang=A["names"][lang])
+        return await self._replace(request, session, result.files, note, "admin_translation_reviewed",
+                                   back=f"/admin/poster/{entry.id}")
 
     # -- publishing -----------------------------------------------------------------
 
@@ -282,7 +313,7 @@ class Admin:
         for upload in form.getlist("files"):
             if isinstance(upload, UploadFile) and upload.filename:
                 data = await upload.read()
-                name = Path(upload.filename).name
+                name = publish.upload_name(upload.filename)
                 problem = publish.check_upload(name, data)
                 if problem:
                     refused.append(problem)
@@ -320,7 +351,7 @@ class Admin:
         return await self._replace(request, session, files, note, "admin_publish")
 
     async def _replace(self, request: Request, session: AdminSession, files: dict[str, str], note: str,
-                       action: str) -> Response:
+                       action: str, back: str = "") -> Response:
         """Try `files` as the whole directory again (it may have changed meanwhile), then swap it in."""
         bot = self.web.rehabbot
         directory = Path(bot.kb.directory)
@@ -332,20 +363,24 @@ class Admin:
             return self.page(request, "publish", session, files=sorted(publish.yaml_files(directory)), text="",
                              name="", trial=result, token="", status=422)
 
-        def swap() -> list[Any]:
-            if store.latest_version() is None:  # the first publication keeps what was there before it
-                store.add_version(publish.yaml_files(directory), "-", "före första publiceringen")
-            publish.apply(directory, files)
-            problems = bot.reload()
-            version = store.add_version(files, session.account.name if session.account else "-", note)
-            if self.web.follower is not None:
-                self.web.follower.seen = version.id  # this instance serves it already
-            return problems
-        problems = await asyncio.to_thread(swap)
+        def swap() -> publish.Published:
+            by = session.account.name if session.account else "-"
+            done = publish.go_live(bot, files, by, note, store)
+            if done.version is not None and self.web.follower is not None:
+                self.web.follower.seen = done.version  # this instance serves it already
+            return done
+        done = await asyncio.to_thread(swap)
+        if not done.ok:
+            await self._audit(session, action, "invalid", f"{len(done.problems)} fel vid laddningen")
+            return self.page(request, "publish", session, files=sorted(publish.yaml_files(directory)), text="",
+                             name="", trial=None, refused=[str(p) for p in done.problems if not p.warning],
+                             status=409)
+        problems = done.problems
         change = result.change
         await self._audit(session, action, "ok", f"+{len(change.added)} −{len(change.removed)} "
                                                  f"~{len(change.changed)} poster; {', '.join(change.files)}")
-        return self.page(request, "published", session, change=change, warnings=problems, kb=bot.kb, note=note)
+        return self.page(request, "published", session, change=change, warnings=problems, kb=bot.kb, note=note,
+                         back=back)
 
     async def versions(self, request: Request, session: AdminSession, form: FormData | None) -> Response:
         versions = await asyncio.to_thread(self._admin_store().versions)

@@ -12,11 +12,7 @@ import asyncio
 import datetime as dt
 import functools
 import logging
-import os
-import re
 import secrets
-import shutil
-import tempfile
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -35,7 +31,7 @@ from bot.channels.telegram.handlers.common import (
     services,
     user_id,
 )
-from bot.kb import read_directory
+from bot.kb import publish
 from bot.kb.problems import Problem, display_path
 from bot.text.normalize import as_number
 
@@ -44,8 +40,6 @@ logger = logging.getLogger(__name__)
 MAX_UPLOAD_KB = 512
 CONFIRM_REMOVALS = 3  # an upload that removes more entries than this waits for the admin's "yes"
 MAX_PROBLEMS_SHOWN = 15  # a screenful in one message; a file with 12,000 errors once sent 714
-BACKUP_DIR = ".backups"
-_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\.ya?ml$")
 
 # A coroutine function, as CommandHandler wants (not any callable returning an awaitable).
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
@@ -162,9 +156,9 @@ async def _upload(update: Update, context: Context) -> None:
     message = message_of(update)
     doc = message.document
     assert doc is not None, "only `document` calls this, for a message with a document"
-    name = Path(doc.file_name or "").name
+    name = publish.upload_name(doc.file_name or "")
     uid = user_id(update)
-    if not _FILE_NAME.match(name):
+    if not publish.FILE_NAME.match(name):
         await svc.store.audit("upload", uid, "refused", "bad file name")
         await send(message, views.say(prefs.lang, "upload_bad_name", name=name))
         return
@@ -184,7 +178,7 @@ async def _upload(update: Update, context: Context) -> None:
         await send(message, views.say(prefs.lang, "upload_not_utf8"))
         return
     async with svc.kb_lock:
-        outcome = await asyncio.to_thread(replace_file, svc.rehabbot, name, data)
+        outcome = await asyncio.to_thread(replace_file, svc.rehabbot, name, data, None, False, _versions(svc))
     if outcome.removed:
         token = secrets.token_hex(6)
         svc.pending_uploads[token] = (name, data, uid)
@@ -235,64 +229,39 @@ class Outcome:
 
 
 def replace_file(rehabbot, name: str, data: bytes, now: dt.datetime | None = None,
-                 confirmed: bool = False) -> Outcome:
+                 confirmed: bool = False, versions: Any = None) -> Outcome:
     """Validate `data` as `name` with the rest of the directory; when valid, swap it in with a backup.
 
-    Blocking (runs in a worker thread). Nothing on disk or in memory changes
-    unless the whole directory with the new file is a valid knowledge base.
+    Blocking (runs in a worker thread). The same trial and publication as the web dashboard
+    (bot/kb/publish.py): nothing on disk or in memory changes unless the whole directory with
+    the new file is a valid knowledge base, and with `versions` (an `AdminStore`) the upload
+    is a published version that other instances follow and the dashboard can restore.
     """
     directory = Path(rehabbot.directory)
-    target = directory / name
-    with tempfile.TemporaryDirectory(prefix="rehabbot-upload-") as tmp:
-        trial = Path(tmp)
-        for file in list(directory.glob("*.yaml")) + list(directory.glob("*.yml")):
-            shutil.copy2(file, trial / file.name)
-        (trial / name).write_bytes(data)
-        kb, problems = read_directory(trial)
-        shown = [_as_in(directory, trial, p) for p in problems]
-    errors, warnings = _split(shown)
-    if kb is None:
+    name = publish.upload_name(name)
+    result = publish.trial(rehabbot.kb, directory, {name: data.decode("utf-8")})
+    errors, warnings = _split(result.errors + result.warnings)
+    if not result.valid:
         return Outcome(errors or ["ogiltig kunskapsbas"], warnings)
-    removed = sorted(set(rehabbot.kb.by_id) - set(kb.by_id))
-    if len(removed) > CONFIRM_REMOVALS and not confirmed:
-        return Outcome(warnings=warnings, removed=removed)
-    stamp = (now or dt.datetime.now()).strftime("%Y-%m-%dT%H%M%S")
-    backup = ""
+    if len(result.change.removed) > CONFIRM_REMOVALS and not confirmed:
+        return Outcome(warnings=warnings, removed=result.change.removed)
     try:
-        if target.exists():
-            (directory / BACKUP_DIR).mkdir(exist_ok=True)
-            saved = directory / BACKUP_DIR / f"{name}.{stamp}"
-            for n in range(2, 1000):  # uploads in the same second keep a backup each
-                if not saved.exists():
-                    break
-                saved = directory / BACKUP_DIR / f"{name}.{stamp}-{n}"
-            shutil.copy2(target, saved)
-            backup = f"{BACKUP_DIR}/{saved.name}"
-        staging = directory / f".{name}.uploading"
-        staging.write_bytes(data)
-        os.replace(staging, target)
+        done = publish.go_live(rehabbot, result.files, "Telegram", f"uppladdad: {name}", versions, now)
     except OSError as exc:
         return Outcome(failure=exc.strerror or type(exc).__name__)
-    problems = rehabbot.reload()
-    errors, warnings = _split(problems)
-    if errors:  # the directory changed under us: put the old file back
-        if backup:
-            shutil.copy2(directory / backup, target)
-        else:
-            target.unlink(missing_ok=True)
+    errors, warnings = _split(done.problems)
+    if errors:  # the directory changed under us; the old files are back
         return Outcome(errors, warnings)
-    return Outcome(warnings=warnings, backup=backup)
+    return Outcome(warnings=warnings, backup=next(iter(done.backups), ""))
 
 
-def _as_in(directory: Path, trial: Path, problem: Problem) -> Problem:
-    """A problem found in the trial copy, named by the real file the admin knows."""
-    real = display_path(directory)
-    path = problem.path
-    for prefix in {display_path(trial), str(trial), str(trial.resolve())}:
-        if path.startswith(prefix):
-            path = real + path[len(prefix):]
-            break
-    return Problem(path, problem.line, problem.message, problem.warning)
+def _versions(svc: Any) -> Any:
+    """The published versions in the bot's database (an `AdminStore`), or None without one."""
+    store = svc.store.store
+    if store is None or not hasattr(store, "db"):
+        return None
+    from bot.store.admin import AdminStore
+    return AdminStore(store.db, store.clock)
 
 
 @admin_only("upload")
@@ -313,5 +282,5 @@ async def on_upload_confirm(update: Update, context: Context) -> None:
         await send(message_of(update), views.say(prefs.lang, "upload_dropped", name=name))
         return
     async with svc.kb_lock:
-        outcome = await asyncio.to_thread(replace_file, svc.rehabbot, name, data, None, True)
+        outcome = await asyncio.to_thread(replace_file, svc.rehabbot, name, data, None, True, _versions(svc))
     await _report_upload(update, context, name, outcome)
