@@ -425,3 +425,37 @@ async def test_the_same_update_twice_is_answered_once(api, shipped_bot):
         later = await api.reply_to(USER, "/hjalp")  # what comes after is answered as usual
     texts = [c.text for c in api.sent(USER)[before:]]
     assert texts.count(html(shipped_bot, SIP)) == 1 and texts[-1] == later.text
+
+
+@pytest.mark.slow
+async def test_a_sigkill_mid_burst_loses_no_message(api, tmp_path):
+    # The offset once confirmed a batch as soon as it was queued: of 300 queued messages, 239
+    # were never answered after a SIGKILL and a restart. Now Telegram is told only of answered ones.
+    users = range(60_000, 60_300)
+    env = _env(api, tmp_path)
+    start = [sys.executable, "-m", "bot", "run"]
+    first = await asyncio.create_subprocess_exec(*start, env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE,
+                                                 stderr=asyncio.subprocess.PIPE)
+    try:
+        await api.wait_for(lambda: api.calls_of("getUpdates"), timeout=60)
+        for uid in users:
+            api.send_text(uid, SIP)
+        await api.wait_for(lambda: sum(bool(api.sent(uid)) for uid in users) >= 20, timeout=60)
+    finally:
+        first.kill()  # SIGKILL: no cleanup, no last getUpdates
+        await first.wait()
+    answered_before = sum(bool(api.sent(uid)) for uid in users)
+    assert answered_before < len(users), "the burst was over before the kill; the test proves nothing"
+    second = await asyncio.create_subprocess_exec(*start, env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE,
+                                                  stderr=asyncio.subprocess.PIPE)
+    try:
+        await api.wait_for(lambda: all(api.sent(uid) for uid in users), timeout=120)
+        await asyncio.sleep(0.5)  # anything sent twice would come now
+    finally:
+        code, err = await _stop(second)
+    assert code == 0, err
+    counts = [len(api.sent(uid)) for uid in users]
+    assert min(counts) == 1  # every message answered
+    # Sent twice only what the kill caught between a send and its record (a send on its way, whose
+    # answer never came back): at most the updates in flight at once (64), a handful in practice.
+    assert sum(n - 1 for n in counts) <= 64, counts

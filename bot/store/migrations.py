@@ -174,6 +174,18 @@ MIGRATIONS: tuple[Step, ...] = (
             )""",
         ),
     ),
+    Step(
+        5,
+        "Telegram updates already answered, so a restart skips those Telegram sends again",
+        (
+            # Only the update's number and when: never what it said. Kept two days (Telegram
+            # keeps an unconfirmed update for one).
+            """CREATE TABLE handled_update (
+                update_id BIGINT PRIMARY KEY,
+                ts DOUBLE PRECISION NOT NULL
+            )""",
+        ),
+    ),
 )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Self
 
 from bot.settings import DEFAULT_RETENTION_DAYS
@@ -28,6 +28,7 @@ CHANNELS = frozenset({"telegram", "console", "inline", "web"})
 STATUSES = frozenset({"answer", "suggest", "fallback", "crisis", "smalltalk"})
 SETTING_KEYS = ("mode", "lang")
 DAY_SECONDS = 86_400
+HANDLED_DAYS = 2  # answered update ids kept (Telegram keeps an unconfirmed update for a day)
 
 # How stale settings.last_seen may get before a read refreshes it. Retention
 # counts from the last *use* of a setting, so an active user never loses it.
@@ -198,6 +199,29 @@ class Store:
         assert row is not None
         return int(row[0])
 
+    # -- delivery -------------------------------------------------------------
+
+    def mark_handled(self, update_id: int) -> None:
+        """Remember that the Telegram update `update_id` has been answered."""
+        now = self.clock()
+        with self.db.transaction() as tx:
+            tx.execute("INSERT INTO handled_update (update_id, ts) VALUES (?, ?) "
+                       "ON CONFLICT (update_id) DO NOTHING", (update_id, now))
+            if update_id % 10_000 == 0:  # now and then, not only at the daily purge
+                tx.execute("DELETE FROM handled_update WHERE ts < ?", (now - HANDLED_DAYS * DAY_SECONDS,))
+
+    def handled_of(self, update_ids: Sequence[int]) -> set[int]:
+        """Which of `update_ids` have been answered (by this process or one before it)."""
+        found: set[int] = set()
+        ids = list(update_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            with self.db.transaction(write=False) as tx:
+                rows = tx.all(f"SELECT update_id FROM handled_update WHERE update_id IN "
+                              f"({', '.join('?' * len(chunk))})", tuple(chunk))
+            found.update(int(r[0]) for r in rows)
+        return found
+
     # -- retention and erasure ----------------------------------------------
 
     def purge(self, now: float | None = None) -> int:
@@ -219,6 +243,7 @@ class Store:
             deleted += tx.execute("DELETE FROM audit WHERE ts < ?", (cutoff,))
             deleted += tx.execute("DELETE FROM settings WHERE last_seen < ?", (cutoff,))
             tx.execute("DELETE FROM forgotten WHERE at < ?", (cutoff,))
+            tx.execute("DELETE FROM handled_update WHERE ts < ?", (now - HANDLED_DAYS * DAY_SECONDS,))
             deleted += tx.execute(
                 "DELETE FROM ptb_data WHERE kind IN ('user', 'chat') AND updated < ?", (cutoff,)
             )

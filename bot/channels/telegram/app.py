@@ -26,6 +26,7 @@ from telegram.ext import (
     Defaults,
 )
 
+from bot.channels.telegram.delivery import Delivery
 from bot.channels.telegram.transport import (
     PerChatUpdateProcessor,
     RetryingRequest,
@@ -106,6 +107,7 @@ def build_application(
 
     base_url = base_url or DEFAULT_TELEGRAM_BASE_URL
     services = Services(rehabbot, store or NoStore(), frozenset(admin_ids), review_days)
+    delivery = Delivery(services.store)  # the updates between fetch and answer (at-least-once, once)
     builder = (
         ApplicationBuilder()
         .application_class(RehabApplication, {"services": services})
@@ -117,9 +119,9 @@ def build_application(
                                  write_timeout=read_timeout, pool_timeout=read_timeout))
         # getUpdates is retried by PTB's own polling loop; its read timeout covers the long poll.
         .get_updates_request(UpdatesRequest(connection_pool_size=2, connect_timeout=connect_timeout,
-                                          read_timeout=read_timeout))
+                                            read_timeout=read_timeout, delivery=delivery))
         .rate_limiter(rate_limiter or AIORateLimiter(max_retries=10))  # 429s: as long as Telegram asks
-        .concurrent_updates(PerChatUpdateProcessor(max_concurrent_updates))
+        .concurrent_updates(PerChatUpdateProcessor(max_concurrent_updates, delivery))
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
     )
     if persistence is not None:

@@ -4,7 +4,9 @@
   (PTB's `AIORateLimiter` handles Telegram's flood limits and `RetryAfter`).
 * `UpdatesRequest` fetches updates so that one PTB cannot read costs only that
   update: it reaches the bot as an empty update (logged with its id), the
-  offset moves past it, and the others are answered.
+  offset moves past it, and the others are answered. With a `Delivery` it
+  confirms to Telegram only what has been answered and drops what Telegram
+  sends again (bot/channels/telegram/delivery.py).
 * `PerChatUpdateProcessor` processes updates concurrently but in order within
   each chat, and the same update only once.
 """
@@ -15,7 +17,6 @@ import asyncio
 import json
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,8 @@ from telegram import Update
 from telegram.error import NetworkError, TimedOut
 from telegram.ext import BaseUpdateProcessor
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
+
+from bot.channels.telegram.delivery import Delivery
 
 if TYPE_CHECKING:
     # The type of the timeouts in HTTPXRequest.do_request's signature; PTB does not export it.
@@ -80,9 +83,6 @@ class RetryingRequest(HTTPXRequest):
             attempt += 1
 
 
-SEEN = 10_000  # update ids remembered against duplicates (a few minutes of heavy traffic)
-
-
 def _method(url: str) -> str:
     return url.rsplit("/", 1)[-1]
 
@@ -93,7 +93,14 @@ class UpdatesRequest(HTTPXRequest):
     PTB parses the whole batch at once; one update it cannot read (a poll from a newer Bot API
     without a field PTB requires, once) failed the batch, the offset never moved past it, and
     polling fetched the same batch again and again: no answer to anyone, gigabytes of log.
+
+    With `delivery`, the offset sent never passes an update not answered yet, and the updates
+    Telegram therefore sends again are taken out of the batch before PTB sees it.
     """
+
+    def __init__(self, *args: Any, delivery: Delivery | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.delivery = delivery
 
     async def do_request(
         self,
@@ -105,12 +112,54 @@ class UpdatesRequest(HTTPXRequest):
         connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
         pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
+        polling = _method(url) == "getUpdates"
+        if polling and self.delivery is not None and request_data is not None:
+            request_data = _with_offset(request_data, self.delivery)
         code, payload = await super().do_request(
             url, method, request_data, read_timeout=read_timeout, write_timeout=write_timeout,
             connect_timeout=connect_timeout, pool_timeout=pool_timeout)
-        if code == 200 and _method(url) == "getUpdates":
+        if code == 200 and polling:
+            if self.delivery is not None:
+                payload = await _fresh_only(payload, self.delivery)
             payload = readable_updates(payload)
         return code, payload
+
+
+def _with_offset(request_data: RequestData, delivery: Delivery) -> RequestData:
+    """`request_data` with the offset held back to the oldest update not answered yet."""
+    # PTB builds the call from RequestParameters; it has no public way to change one.
+    from telegram.request._requestparameter import RequestParameter
+    params = list(request_data._parameters)
+    requested = next((p.value for p in params if p.name == "offset"), None)
+    offset = delivery.offset(requested if isinstance(requested, int) else None)
+    if offset == requested:
+        return request_data
+    params = [p for p in params if p.name != "offset"] + [RequestParameter.from_input("offset", offset)]
+    return RequestData(params)
+
+
+async def _fresh_only(payload: bytes, delivery: Delivery) -> bytes:
+    """The getUpdates answer without the updates that are waiting or answered already."""
+    try:
+        answer = json.loads(payload)
+        updates = answer["result"]
+        ids = [u["update_id"] for u in updates]
+    except (ValueError, KeyError, TypeError):
+        return payload  # not a normal answer: PTB reports it as it is
+    if not all(isinstance(i, int) for i in ids):
+        return payload
+    fresh = await delivery.fresh(ids)
+    if len(fresh) == len(ids):
+        return payload
+    if not fresh and ids:
+        await delivery.idle()  # only updates already waiting: let one finish before asking again
+    kept = []
+    for update in updates:  # the same update twice in one batch is kept once
+        if update["update_id"] in fresh:
+            fresh.discard(update["update_id"])
+            kept.append(update)
+    answer["result"] = kept
+    return json.dumps(answer).encode()
 
 
 def readable_updates(payload: bytes) -> bytes:
@@ -146,15 +195,15 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     limit, so a burst from one chat cannot occupy every slot.
     """
 
-    def __init__(self, max_concurrent_updates: int = 64):
+    def __init__(self, max_concurrent_updates: int = 64, delivery: Delivery | None = None):
         # PTB's own semaphore is taken before `do_process_update`, so it only bounds the updates
         # in flight; the real limit is `_slots`, taken after the chat's lock.
         super().__init__(max(1024, 16 * max_concurrent_updates))
         self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
         self._chats: dict[int, tuple[asyncio.Lock, list[int]]] = {}
         # The same update twice (a webhook retry, a getUpdates answer lost after delivery) is
-        # answered once: the ids of the last SEEN updates are remembered.
-        self._seen: OrderedDict[int, None] = OrderedDict()
+        # answered once: the delivery remembers the answered ones.
+        self.delivery = delivery or Delivery()
 
     @staticmethod
     def _key(update: object) -> int | None:
@@ -166,15 +215,19 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         return None
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        if isinstance(update, Update):
-            if update.update_id in self._seen:
-                logger.info("update %d came again; answered once", update.update_id)
-                if asyncio.iscoroutine(coroutine):
-                    coroutine.close()  # never awaited: it must not run
-                return
-            self._seen[update.update_id] = None
-            if len(self._seen) > SEEN:
-                self._seen.popitem(last=False)
+        update_id = update.update_id if isinstance(update, Update) else None
+        if update_id is not None and not self.delivery.begin(update_id):
+            logger.info("update %d came again; answered once", update_id)
+            if asyncio.iscoroutine(coroutine):
+                coroutine.close()  # never awaited: it must not run
+            return
+        try:
+            await self._process(update, coroutine)
+        finally:
+            if update_id is not None:
+                await self.delivery.done(update_id)
+
+    async def _process(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = self._key(update)
         if key is None:
             async with self._slots:
