@@ -58,6 +58,7 @@ class Settings:
     web_operator: str = ""  # REHABBOT_WEB_OPERATOR: who provides the web service (its statements name them)
     web_contact: str = ""  # REHABBOT_WEB_CONTACT: an e-mail or web address for questions and accessibility
     web_https: bool = False  # REHABBOT_WEB_HTTPS: served over HTTPS (a proxy in front): Secure cookies
+    rate_limit: bool = True  # REHABBOT_RATE_LIMIT: the per-person flood limit (off only for load tests)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None,
@@ -95,6 +96,7 @@ class Settings:
             web_operator=env.get("REHABBOT_WEB_OPERATOR", ""),
             web_contact=env.get("REHABBOT_WEB_CONTACT", ""),
             web_https=read("REHABBOT_WEB_HTTPS", lambda: _switch(env, "REHABBOT_WEB_HTTPS", default=False), False),
+            rate_limit=read("REHABBOT_RATE_LIMIT", lambda: _switch(env, "REHABBOT_RATE_LIMIT", default=True), True),
         )
 
     def check_for_service(self) -> None:

@@ -459,3 +459,21 @@ async def test_a_sigkill_mid_burst_loses_no_message(api, tmp_path):
     # Sent twice only what the kill caught between a send and its record (a send on its way, whose
     # answer never came back): at most the updates in flight at once (64), a handful in practice.
     assert sum(n - 1 for n in counts) <= 64, counts
+
+
+async def test_a_flooding_user_gets_one_notice_and_everyone_else_is_answered(api, shipped_bot):
+    # One user's 600 messages were once all answered while everyone else waited.
+    from bot.channels.flood import BURST, FloodLimit
+    flooder, other = 7007, 7008
+    frozen = FloodLimit(clock=lambda: 1000.0)  # no refill during the test: the counts are exact
+    notice = "Du skickar många meddelanden på kort tid. Vänta en minut, så svarar jag igen."
+    async with polling(build(api, shipped_bot, flood=frozen)):
+        for _ in range(600):
+            api.send_text(flooder, SIP)
+        answered = await api.reply_to(other, SIP, timeout=60)
+        crisis = await api.reply_to(flooder, "jag orkar inte mer, jag vill inte leva", timeout=60)
+    texts = [c.text for c in api.sent(flooder)]
+    assert answered.text == html(shipped_bot, SIP)
+    assert texts.count(notice) == 1 and texts.index(notice) == BURST
+    assert len(texts) == BURST + 2  # the burst, one notice, and the crisis reply: never held back
+    assert "90101" in crisis.text and "112" in crisis.text

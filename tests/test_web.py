@@ -388,3 +388,16 @@ def test_a_question_in_arabic_is_answered_right_to_left_in_arabic_and_the_langua
     visitor.press("✓ العربية")
     assert '<html lang="ar" dir="rtl">' in visitor.page
     assert "Sparat" not in visitor.page  # the confirmation is in Arabic now
+
+
+def test_a_visitor_asking_too_fast_is_told_to_wait_and_a_crisis_still_gets_through(visitor: WebClient) -> None:
+    # One sender's flood once kept everyone else waiting; a person in crisis is never held back.
+    from bot.channels.flood import BURST
+    before = rows(visitor.server, "SELECT count(*) FROM question_log")[0][0]
+    for _ in range(BURST + 3):
+        visitor.ask("vem kallar till sip")
+    assert "Du skickar många meddelanden på kort tid. Vänta en minut" in visitor.page
+    answered = rows(visitor.server, "SELECT count(*) FROM question_log")[0][0] - before
+    assert BURST <= answered <= BURST + 1  # one may have refilled meanwhile (a token per 2 s)
+    crisis = visitor.ask("jag vill inte leva längre")
+    assert "90101" in crisis

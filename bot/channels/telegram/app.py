@@ -26,6 +26,7 @@ from telegram.ext import (
     Defaults,
 )
 
+from bot.channels.flood import FloodLimit
 from bot.channels.telegram.delivery import Delivery
 from bot.channels.telegram.transport import (
     PerChatUpdateProcessor,
@@ -60,6 +61,7 @@ class Services:
     admin_ids: frozenset[int] = frozenset()
     review_days: int = DEFAULT_REVIEW_AGE_DAYS
     kb_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    flood: FloodLimit = field(default_factory=FloodLimit)  # per person (bot/channels/flood.py)
     maps: MapCache = field(default_factory=_map_cache)  # the process maps drawn so far
     # Uploads that would remove entries, waiting for the admin's "yes": token → (file name, bytes, admin)
     pending_uploads: dict[str, tuple[str, bytes, int | None]] = field(default_factory=dict)
@@ -101,12 +103,13 @@ def build_application(
     connect_timeout: float = 5.0,
     read_timeout: float = 10.0,
     review_days: int = DEFAULT_REVIEW_AGE_DAYS,
+    flood: FloodLimit | None = None,
 ) -> Application:
     """The configured Application; start it with `run` or PTB's manual lifecycle."""
     from bot.channels.telegram.handlers import register
 
     base_url = base_url or DEFAULT_TELEGRAM_BASE_URL
-    services = Services(rehabbot, store or NoStore(), frozenset(admin_ids), review_days)
+    services = Services(rehabbot, store or NoStore(), frozenset(admin_ids), review_days, flood=flood or FloodLimit())
     delivery = Delivery(services.store)  # the updates between fetch and answer (at-least-once, once)
     builder = (
         ApplicationBuilder()

@@ -13,6 +13,7 @@ from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
+from bot.channels.flood import FloodLimit
 from bot.channels.telegram.app import build_application
 from bot.channels.telegram.heartbeat import keep_beating
 from bot.kb.follow import Follower
@@ -64,7 +65,8 @@ def run(args: Any, rehabbot: Rehabbot) -> int:
     gateway = open_gateway(settings)
     app = build_application(rehabbot, settings.telegram_token, store=gateway, admin_ids=settings.admin_ids,
                             base_url=base_url, base_file_url=settings.telegram_base_file_url,
-                            persistence=gateway.persistence(), review_days=settings.review_max_age_days)
+                            persistence=gateway.persistence(), review_days=settings.review_max_age_days,
+                            flood=FloodLimit() if settings.rate_limit else FloodLimit.unlimited())
     heartbeat: list[asyncio.Task[None]] = []
 
     async def start_heartbeat(_app: Application) -> None:

@@ -34,6 +34,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.answers.render import entry_view, environment, labels
+from bot.channels.flood import ALLOW, FloodLimit
 from bot.channels.web.chat import FORMAT, MAX_QUESTION, Chat
 from bot.channels.web.sessions import COOKIE, Session, Sessions
 from bot.kb.schema import Entry
@@ -46,6 +47,7 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024  # bytes of a form: a question is at most a few kB
 MAX_UPLOAD = 8 * 1024 * 1024  # the dashboard's publish form: a few YAML files
+ADDRESS_BURST, ADDRESS_EVERY_S = 60, 0.5  # questions from one address: 60 at once, then 2 a second
 KINDS = ("actor", "insats", "task", "faq", "begrepp")
 ACCESSIBILITY_REVIEWED = dt.date(2026, 12, 2)  # when the statement's self-assessment was last made
 _SAFE_NEXT = re.compile(r"^/(?!/)[^\s\\]*$")
@@ -59,6 +61,7 @@ class WebConfig:
     contact: str = ""  # REHABBOT_WEB_CONTACT: an e-mail address or web address for questions
     secure_cookies: bool = False  # Secure on the cookie: the site is served over HTTPS
     review_days: int = 365  # REHABBOT_REVIEW_MAX_AGE_DAYS: the dashboard marks entries reviewed longer ago
+    rate_limit: bool = True  # REHABBOT_RATE_LIMIT: questions per visitor and per address are limited
 
 
 def create_app(rehabbot: Rehabbot, store: StoreGateway | None = None, config: WebConfig | None = None,
@@ -144,6 +147,11 @@ class Web:
     def __init__(self, rehabbot: Rehabbot, store: StoreGateway, config: WebConfig, sessions: Sessions):
         self.rehabbot, self.store, self.config, self.sessions = rehabbot, store, config, sessions
         self.chat = Chat(rehabbot, store)
+        # Questions per visitor (their session) and per address (a script that makes a new
+        # session for every question); a proxy in front passes the visitor's address on
+        # (uvicorn's proxy headers), so the address limit is per visitor there too.
+        self.flood, self.flood_by_address = (FloodLimit(), FloodLimit(burst=ADDRESS_BURST, every=ADDRESS_EVERY_S)) \
+            if config.rate_limit else (FloodLimit.unlimited(), FloodLimit.unlimited())
         self._maps: dict[tuple[Any, ...], bytes] = {}
         self.follower: Any = None  # set by `serve` when the instance follows published versions
 
@@ -206,12 +214,22 @@ class Web:
         action, _, value = str(form.get("do") or "").partition(":")
         fields = {k: str(v) for k, v in form.items() if isinstance(v, str)}
         fields["value"] = value
-        async with session.busy:
-            message = await self.chat.act(session, action, fields)
+        if action == "ask" and not self._may_ask(request, session, fields.get("q", "")):
+            message = str(labels()[session.lang]["tg"]["too_fast"])
+        else:
+            async with session.busy:
+                message = await self.chat.act(session, action, fields)
         session.flash = message
         target = ("/embed" if embed else "/") + (f"?sid={quote(session.token)}" if embed else "")
         anchor = f"#turn-{session.counter}" if not message and session.turns else "#ask"
         return self._with_cookie(RedirectResponse(target + anchor, status_code=303), session)
+
+    def _may_ask(self, request: Request, session: Session, text: str) -> bool:
+        """Within the flood limits (a crisis message always is): the question is matched."""
+        address = request.client.host if request.client else "-"
+        by_session = self.flood.check(session.token, text)
+        by_address = self.flood_by_address.check(address, text)
+        return by_session == ALLOW and by_address == ALLOW
 
     async def preferences(self, request: Request) -> Response:
         """Mode and language: the chat's form (POST, with its CSRF token) or a language link (GET)."""

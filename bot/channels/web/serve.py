@@ -31,7 +31,8 @@ logger = logging.getLogger(__name__)
 
 def config_of(settings: Settings) -> WebConfig:
     return WebConfig(operator=settings.web_operator, contact=settings.web_contact,
-                     secure_cookies=settings.web_https, review_days=settings.review_max_age_days)
+                     secure_cookies=settings.web_https, review_days=settings.review_max_age_days,
+                     rate_limit=settings.rate_limit)
 
 
 class _Server(uvicorn.Server):

@@ -14,6 +14,7 @@ from telegram.ext import (
     CommandHandler,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -24,6 +25,7 @@ from bot.channels.telegram.handlers import (
     callbacks,
     conversation,
     errors,
+    flood,
     inline,
     maps,
     pathways,
@@ -45,6 +47,7 @@ class ButtonHandler(CallbackQueryHandler):
 
 
 def register(app: Application) -> None:
+    app.add_handler(TypeHandler(Update, flood.guard), group=-1)  # before everything else
     commands = [
         (["start"], conversation.start),
         (["lage", "mode"], conversation.mode),
