@@ -82,8 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", parents=[common], help="starta Telegram-boten")
     run.add_argument("--webhook", metavar="URL", help="webhook-läge med denna publika adress")
-    run.add_argument("--listen", default="0.0.0.0", help="adress för webhook-servern")
-    run.add_argument("--port", type=int, default=8443, help="port för webhook-servern")
+    run.add_argument("--listen", default="0.0.0.0", help="adress för webhook-servern (med --web: webbens)")
+    run.add_argument("--port", type=int, default=8443, help="port för webhook-servern (med --web: webbens)")
     run.add_argument("--web", action="store_true", help="kör också webbkanalen i samma process")
     run.add_argument("--web-host", default="127.0.0.1", help="med --web: adress för webben (standard 127.0.0.1)")
     run.add_argument("--web-port", type=int, default=8080, help="med --web: port för webben (standard 8080)")
@@ -318,13 +318,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("rehabbot run: TELEGRAM_BOT_TOKEN saknas; sätt den till botens token från @BotFather "
               "(för att prova utan Telegram: rehabbot chat)", file=sys.stderr)
         return 2
-    if args.web:
-        if args.webhook:
-            print("rehabbot run: --web går inte ihop med --webhook ännu; kör webben med rehabbot web",
-                  file=sys.stderr)
-            return 2
-        from bot.channels.web.serve import run_both
-        return run_both(args, _load(args))
+    if args.web or args.webhook:
+        from bot.channels.web.serve import run_with_telegram
+        return run_with_telegram(args, _load(args))
     from bot.channels.telegram.run import run as run_telegram
     return run_telegram(args, _load(args))
 

@@ -245,7 +245,9 @@ async def test_load_200_users_5_messages_each_all_answered(api, shipped_bot, sto
             latencies.append(answer.at - api.pushed_at[update_id])
             assert answer.text == expected
 
-    async with polling(build(api, shipped_bot, store, rate_limiter=limiter)):
+    # The baseline user asks 50 questions in a row: over the flood limit, which is off here.
+    from bot.channels.flood import FloodLimit
+    async with polling(build(api, shipped_bot, store, rate_limiter=limiter, flood=FloodLimit.unlimited())):
         for _ in range(10):  # the baseline: one user alone, one message at a time
             await user(19_999)
         alone, latencies[:] = list(latencies), []
@@ -477,3 +479,64 @@ async def test_a_flooding_user_gets_one_notice_and_everyone_else_is_answered(api
     assert texts.count(notice) == 1 and texts.index(notice) == BURST
     assert len(texts) == BURST + 2  # the burst, one notice, and the crisis reply: never held back
     assert "90101" in crisis.text and "112" in crisis.text
+
+
+async def _webhook_process(api, tmp_path: Path, *extra: str) -> tuple[asyncio.subprocess.Process, str, int]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram"
+    env = _env(api, tmp_path, REHABBOT_WEBHOOK_SECRET="from_the_env")
+    args = ("--web", "--web-port", str(port)) if "--web" in extra else ("--listen", "127.0.0.1", "--port", str(port))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", "--webhook", url, *args, env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    await api.wait_for(lambda: api.calls_of("setWebhook"), timeout=60)
+    async with httpx.AsyncClient() as client:
+        for _ in range(200):  # the listener comes up right after setWebhook
+            try:
+                await client.get(f"http://127.0.0.1:{port}/")
+                break
+            except httpx.ConnectError:
+                await asyncio.sleep(0.1)
+    return process, url, port
+
+
+@pytest.mark.slow
+async def test_the_webhook_checks_the_secret_before_the_body_and_answers_an_update_once(api, tmp_path):
+    # PTB's tornado server read bodies of up to 100 MB before it looked at the secret.
+    secret = {"X-Telegram-Bot-Api-Secret-Token": "from_the_env"}
+    process, url, _ = await _webhook_process(api, tmp_path)
+    update = api.text_update(USER, SIP)
+    try:
+        async with httpx.AsyncClient(timeout=60) as client:
+            big = b'{"update_id": 1, "pad": "' + b"x" * (3 * 1024 * 1024) + b'"}'
+            unauthenticated = await client.post(url, content=big)
+            wrong = [await client.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": s})
+                     for s in ("from_the_en", "from_the_envX", "FROM_THE_ENV", "")]
+            too_big = await client.post(url, content=big, headers=secret)
+            broken = await client.post(url, content=b"{not json", headers=secret)
+            first, again = await asyncio.gather(client.post(url, json=update, headers=secret),
+                                                client.post(url, json=update, headers=secret))
+        await asyncio.sleep(0.5)  # a second answer would come now
+    finally:
+        code, err = await _stop(process)
+    assert code == 0, err
+    assert unauthenticated.status_code == 403 and {r.status_code for r in wrong} == {403}
+    assert (too_big.status_code, broken.status_code) == (413, 400)
+    assert (first.status_code, again.status_code) == (200, 200)  # 200 once answered: at-least-once
+    assert len(api.sent(USER)) == 1 and "<b>" in api.sent(USER)[0].text
+
+
+@pytest.mark.slow
+async def test_run_with_the_web_and_the_webhook_serves_both_on_one_port(api, tmp_path):
+    process, url, port = await _webhook_process(api, tmp_path, "--web")
+    try:
+        async with httpx.AsyncClient(timeout=60) as client:
+            page = await client.get(f"http://127.0.0.1:{port}/")
+            accepted = await client.post(url, json=api.text_update(USER, SIP),
+                                         headers={"X-Telegram-Bot-Api-Secret-Token": "from_the_env"})
+        answer = await api.next_sent(USER, 0, timeout=30)
+    finally:
+        code, err = await _stop(process)
+    assert code == 0, err
+    assert page.status_code == 200 and "Rehabbot" in page.text
+    assert accepted.status_code == 200 and "<b>" in answer.text

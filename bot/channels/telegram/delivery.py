@@ -42,8 +42,10 @@ class Delivery:
     def __init__(self, store: Any = None):
         self.store = store  # a StoreGateway (mark_handled, handled_of), or None
         self.waiting: set[int] = set()  # fetched (or pushed by a webhook) and not yet answered
+        self.begun: set[int] = set()  # of those, the ones being answered now
         self.answered: OrderedDict[int, None] = OrderedDict()
         self._finished = asyncio.Event()
+        self._watched: dict[int, asyncio.Event] = {}  # a webhook request waiting for its update
 
     def offset(self, requested: int | None) -> int | None:
         """The offset to send instead of PTB's: never past an update not answered yet."""
@@ -65,19 +67,40 @@ class Delivery:
         return new
 
     def begin(self, update_id: int) -> bool:
-        """Whether to process this update: False when it was answered already (a webhook's retry)."""
-        if update_id in self.answered:
+        """Whether to process this update: False when it is being answered or was answered
+        already (a webhook's retry, a slow answer Telegram gave up waiting for)."""
+        if update_id in self.answered or update_id in self.begun:
             return False
+        self.begun.add(update_id)
         self.waiting.add(update_id)  # a webhook's update arrives here without a fetch
         return True
+
+    def known(self, update_id: int) -> bool:
+        """Waiting, being answered or answered: a webhook's retry is not queued again."""
+        return update_id in self.waiting or update_id in self.answered
 
     async def done(self, update_id: int) -> None:
         """The update's handlers have finished: remember it, here and in the store."""
         self.waiting.discard(update_id)
+        self.begun.discard(update_id)
         self._remember(update_id)
         self._finished.set()
+        watched = self._watched.pop(update_id, None)
         if self.store is not None:
             await self.store.mark_handled(update_id)
+        if watched is not None:
+            watched.set()
+
+    async def answered_within(self, update_id: int, seconds: float) -> bool:
+        """Wait until `update_id` is answered (True), or `seconds` have passed (False)."""
+        if update_id in self.answered:
+            return True
+        event = self._watched.setdefault(update_id, asyncio.Event())
+        try:
+            await asyncio.wait_for(event.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
 
     async def idle(self) -> None:
         """Wait until an update is answered (or IDLE_WAIT_S): a poll that brought only updates

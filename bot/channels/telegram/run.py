@@ -1,4 +1,4 @@
-"""`rehabbot run`: long polling, or PTB's webhook server with a secret token (`--webhook URL`)."""
+"""`rehabbot run`: the Telegram bot with long polling (the webhook is served by uvicorn: bot/channels/web/serve.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import logging
 import secrets
 import sys
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from telegram import Update
 from telegram.error import InvalidToken, TelegramError
@@ -18,7 +17,7 @@ from bot.channels.telegram.app import build_application
 from bot.channels.telegram.heartbeat import keep_beating
 from bot.kb.follow import Follower
 from bot.settings import Settings
-from bot.store.gateway import open_gateway
+from bot.store.gateway import StoreGateway, open_gateway
 from bot.store.logging_filter import install as install_redaction
 
 if TYPE_CHECKING:
@@ -52,21 +51,30 @@ def why_not_started(exc: BaseException, base_url: str) -> str:
     return f"kunde inte starta mot {base_url}: {exc}"
 
 
+def application_for(settings: Settings, rehabbot: Rehabbot, gateway: StoreGateway) -> Application:
+    """The bot's Application as every way of running it configures it."""
+    assert settings.telegram_token
+    return build_application(rehabbot, settings.telegram_token, store=gateway, admin_ids=settings.admin_ids,
+                             base_url=settings.telegram_base_url, base_file_url=settings.telegram_base_file_url,
+                             persistence=gateway.persistence(), review_days=settings.review_max_age_days,
+                             flood=FloodLimit() if settings.rate_limit else FloodLimit.unlimited())
+
+
+def webhook_secret(settings: Settings) -> str:
+    """REHABBOT_WEBHOOK_SECRET, or a fresh one: setWebhook registers it at every start."""
+    return settings.webhook_secret or secrets.token_urlsafe(32)
+
+
 def run(args: Any, rehabbot: Rehabbot) -> int:
-    """`rehabbot run`: serve until stopped (SIGINT/SIGTERM). Non-zero with one line when it cannot start."""
+    """`rehabbot run` with long polling: serve until stopped (SIGINT/SIGTERM). Non-zero with one
+    line when it cannot start. (`--webhook` and `--web` run on uvicorn: bot/channels/web/serve.py.)"""
     _configure_logging()
     settings: Settings = args.settings
     if not settings.telegram_token:
         print("rehabbot run: TELEGRAM_BOT_TOKEN saknas", file=sys.stderr)
         return 2
-    base_url = settings.telegram_base_url
-    # setWebhook registers the secret at every start, so a fresh one per start is as good as a fixed one.
-    secret = (settings.webhook_secret or secrets.token_urlsafe(32)) if args.webhook else None
     gateway = open_gateway(settings)
-    app = build_application(rehabbot, settings.telegram_token, store=gateway, admin_ids=settings.admin_ids,
-                            base_url=base_url, base_file_url=settings.telegram_base_file_url,
-                            persistence=gateway.persistence(), review_days=settings.review_max_age_days,
-                            flood=FloodLimit() if settings.rate_limit else FloodLimit.unlimited())
+    app = application_for(settings, rehabbot, gateway)
     heartbeat: list[asyncio.Task[None]] = []
 
     async def start_heartbeat(_app: Application) -> None:
@@ -81,13 +89,9 @@ def run(args: Any, rehabbot: Rehabbot) -> int:
 
     app.post_init, app.post_shutdown = start_heartbeat, stop_heartbeat
     try:
-        if args.webhook:
-            app.run_webhook(listen=args.listen, port=args.port, url_path=urlsplit(args.webhook).path.strip("/"),
-                            webhook_url=args.webhook, secret_token=secret, allowed_updates=Update.ALL_TYPES)
-        else:
-            app.run_polling(allowed_updates=Update.ALL_TYPES)
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
     except (TelegramError, OSError) as exc:
-        print(f"rehabbot run: {why_not_started(exc, base_url)}", file=sys.stderr)
+        print(f"rehabbot run: {why_not_started(exc, settings.telegram_base_url)}", file=sys.stderr)
         return 1
     finally:
         gateway.close()

@@ -171,19 +171,28 @@ def readable_updates(payload: bytes) -> bytes:
         return payload  # not a normal answer: PTB reports it as it is
     changed = False
     for index, raw in enumerate(updates if isinstance(updates, list) else []):
-        try:
-            Update.de_json(raw, None)
-        except Exception as exc:  # noqa: BLE001 - whatever PTB cannot read, it cannot answer either
-            update_id = raw.get("update_id") if isinstance(raw, dict) else None
-            if not isinstance(update_id, int):
-                continue  # without an id it cannot be skipped; PTB reports the batch
-            kinds = sorted(k for k in raw if k != "update_id")
-            # The id, the kind and the error class only: the update itself is what a person wrote.
-            logger.warning("update %d (%s) skipped: python-telegram-bot cannot read it (%s)",
-                           update_id, ", ".join(kinds) or "empty", type(exc).__name__)
-            updates[index] = {"update_id": update_id}
+        readable = readable_update(raw)
+        if readable is not raw:
+            updates[index] = readable
             changed = True
     return json.dumps(answer).encode() if changed else payload
+
+
+def readable_update(raw: Any) -> Any:
+    """`raw` when PTB can read it; else its bare `{"update_id": …}` (logged with its id, kind and
+    the error class only: the update itself is what a person wrote), or `raw` again when it has
+    no id to skip it by (PTB reports it)."""
+    try:
+        Update.de_json(raw, None)
+        return raw
+    except Exception as exc:  # noqa: BLE001 - whatever PTB cannot read, it cannot answer either
+        update_id = raw.get("update_id") if isinstance(raw, dict) else None
+        if not isinstance(update_id, int):
+            return raw
+        kinds = sorted(k for k in raw if k != "update_id")
+        logger.warning("update %d (%s) skipped: python-telegram-bot cannot read it (%s)",
+                       update_id, ", ".join(kinds) or "empty", type(exc).__name__)
+        return {"update_id": update_id}
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):

@@ -65,8 +65,9 @@ class WebConfig:
 
 
 def create_app(rehabbot: Rehabbot, store: StoreGateway | None = None, config: WebConfig | None = None,
-               sessions: Sessions | None = None) -> Starlette:
-    """The web application over one core and one store gateway (shared with Telegram in `run --web`)."""
+               sessions: Sessions | None = None, telegram: Route | None = None) -> Starlette:
+    """The web application over one core and one store gateway (shared with Telegram in `run --web`;
+    `telegram`: the bot's webhook route, in `run --web --webhook`)."""
     from bot.channels.web.admin import Admin
     web = Web(rehabbot, store or NoStore(), config or WebConfig(), Sessions() if sessions is None else sessions)
     admin = Admin(web, web.config.review_days)
@@ -88,7 +89,12 @@ def create_app(rehabbot: Rehabbot, store: StoreGateway | None = None, config: We
         Route("/health", web.health, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=str(files("bot.channels.web").joinpath("static"))), name="static"),
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(Protect)],
+    larger = {"/admin/publicera": MAX_UPLOAD}
+    if telegram is not None:
+        from bot.channels.telegram.webhook import MAX_UPDATE_BYTES
+        routes.insert(0, telegram)
+        larger[telegram.path] = MAX_UPDATE_BYTES
+    app = Starlette(routes=routes, middleware=[Middleware(Protect, larger=larger)],
                     exception_handlers={HTTPException: web.http_error, Exception: web.server_error})
     app.state.web, app.state.admin = web, admin
     return app
@@ -98,8 +104,9 @@ class Protect:
     """Security headers on every response and a size limit on every request body (pure ASGI, so
     a streamed upload is cut off before it is read, not after)."""
 
-    def __init__(self, app: ASGIApp):
+    def __init__(self, app: ASGIApp, larger: dict[str, int] | None = None):
         self.app = app
+        self.larger = larger or {}  # path → its own body limit (uploads, Telegram's webhook)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -107,7 +114,7 @@ class Protect:
             return
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length", b"0")
-        limit = MAX_UPLOAD if scope["path"] == "/admin/publicera" else MAX_BODY
+        limit = self.larger.get(scope["path"], MAX_BODY)
         if not length.isdigit() or int(length) > limit:
             await PlainTextResponse("För stort / too large", status_code=413)(scope, receive, send)
             return

@@ -1,4 +1,4 @@
-"""`rehabbot web`, and the web beside the Telegram bot in one process (`rehabbot run --web`).
+"""`rehabbot web`, and uvicorn beside the Telegram bot (`rehabbot run --web`, `run --webhook`).
 
 uvicorn serves the Starlette application, as python-telegram-bot's own custom-webhook
 example does; in `run --web` the bot's Application is started by hand on the same event
@@ -17,6 +17,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import uvicorn
 
@@ -59,12 +60,13 @@ def _follow(server: uvicorn.Server, rehabbot: Rehabbot, gateway: StoreGateway) -
     if follower is None:
         return None
     app: Any = server.config.app
-    app.state.web.follower = follower  # it publishes too: no need to take its own up again
+    web = getattr(app.state, "web", None)
+    if web is not None:
+        web.follower = follower  # it publishes too: no need to take its own up again
     return asyncio.create_task(follower.run())
 
 
-def _server(rehabbot: Rehabbot, gateway: StoreGateway, settings: Settings, host: str, port: int) -> uvicorn.Server:
-    app = create_app(rehabbot, gateway, config_of(settings))
+def _server(app: Any, settings: Settings, host: str, port: int) -> uvicorn.Server:
     # access_log off: a request line holds the address and the query (a search is a question).
     config = uvicorn.Config(app, host=host, port=port, access_log=False, log_level="info",
                             proxy_headers=settings.web_https, server_header=False, lifespan="off")
@@ -97,7 +99,7 @@ def run_web(settings: Settings, rehabbot: Rehabbot, host: str, port: int) -> int
         return 1
     from bot.channels.telegram.heartbeat import keep_beating
     gateway = open_gateway(settings)
-    server = _server(rehabbot, gateway, settings, host, port)
+    server = _server(create_app(rehabbot, gateway, config_of(settings)), settings, host, port)
 
     async def main() -> None:
         # The heartbeat `rehabbot health` (Docker's HEALTHCHECK) reads, as with `rehabbot run`.
@@ -117,32 +119,45 @@ def run_web(settings: Settings, rehabbot: Rehabbot, host: str, port: int) -> int
     return 0
 
 
-def run_both(args: Any, rehabbot: Rehabbot) -> int:
-    """`rehabbot run --web`: the Telegram bot (long polling) and the web in one event loop."""
+def run_with_telegram(args: Any, rehabbot: Rehabbot) -> int:
+    """`rehabbot run --web` and `rehabbot run --webhook URL`: the Telegram bot on this event loop
+    beside uvicorn, which serves the web channel (`--web`), Telegram's webhook (`--webhook`) or
+    both; without `--webhook` the bot polls."""
+    from starlette.applications import Starlette
     from telegram import Update
+    from telegram.error import TelegramError
 
-    from bot.channels.telegram.app import build_application
     from bot.channels.telegram.heartbeat import keep_beating
-    from bot.channels.telegram.run import _configure_logging
+    from bot.channels.telegram.run import _configure_logging, application_for, webhook_secret, why_not_started
+    from bot.channels.telegram.webhook import webhook_route
 
     _configure_logging()
     settings: Settings = args.settings
-    problem = _can_bind(args.web_host, args.web_port)
+    host, port = (args.web_host, args.web_port) if args.web else (args.listen, args.port)
+    problem = _can_bind(host, port)
     if problem:
         print(f"rehabbot run: {problem}", file=sys.stderr)
         return 1
     gateway = open_gateway(settings)
-    application = build_application(
-        rehabbot, settings.telegram_token or "", store=gateway, admin_ids=settings.admin_ids,
-        base_url=settings.telegram_base_url, base_file_url=settings.telegram_base_file_url,
-        persistence=gateway.persistence(), review_days=settings.review_max_age_days)
-    server = _server(rehabbot, gateway, settings, args.web_host, args.web_port)
+    application = application_for(settings, rehabbot, gateway)
+    secret = webhook_secret(settings) if args.webhook else ""
+    route = webhook_route(application, urlsplit(args.webhook).path or "/", secret) if args.webhook else None
+    if args.web:
+        server = _server(create_app(rehabbot, gateway, config_of(settings), telegram=route), settings, host, port)
+    else:
+        assert route is not None
+        server = _server(Starlette(routes=[route]), settings, host, port)
 
     async def main() -> None:
         async with application:
+            if args.webhook:
+                await application.bot.set_webhook(args.webhook, secret_token=secret,
+                                                  allowed_updates=Update.ALL_TYPES)
             await application.start()
-            assert application.updater is not None
-            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            updater = application.updater
+            if not args.webhook:
+                assert updater is not None
+                await updater.start_polling(allowed_updates=Update.ALL_TYPES)
             beat = asyncio.create_task(keep_beating(settings.heartbeat()))
             follow = _follow(server, rehabbot, gateway)
             try:
@@ -151,12 +166,10 @@ def run_both(args: Any, rehabbot: Rehabbot) -> int:
                 beat.cancel()
                 if follow is not None:
                     follow.cancel()
-                await application.updater.stop()
+                if updater is not None and updater.running:
+                    await updater.stop()
                 await application.stop()
 
-    from telegram.error import TelegramError
-
-    from bot.channels.telegram.run import why_not_started
     try:
         asyncio.run(main())
     except (TelegramError, OSError) as exc:
