@@ -272,3 +272,16 @@ def test_the_text_cache_keeps_every_key_and_its_vector(tmp_path: Path) -> None:
     assert set(again.vectors) == set(keys)
     for number, key in enumerate(keys):
         np.testing.assert_array_equal(again.vectors[key], np.full(semantic.DIM, number, dtype=np.float32))
+
+
+def test_only_the_lexical_candidates_are_compared_and_their_similarities_are_the_same(small_kb,
+                                                                                      tmp_path: Path) -> None:
+    # The semantic cost stays flat as the knowledge base grows: the matcher asks for its candidates only.
+    reranker = SemanticReranker(small_kb, cache=tmp_path, background=False)
+    question = "vem hjälper mig om jag inte har någon sjukpenning"
+    full = reranker.similarity(question)
+    among = [0, 2, len(small_kb.entries) - 1]
+    some = reranker.similarity(question, among)
+    assert full is not None and some is not None
+    assert np.allclose(some[among], full[among])
+    assert np.isneginf(np.delete(some, among)).all()

@@ -129,8 +129,9 @@ def _contains(docs: np.ndarray, pos: int) -> bool:
 class Similarity(Protocol):
     """What the matcher needs of a semantic model (bot.matching.semantic.SemanticReranker)."""
 
-    def similarity(self, text: str) -> np.ndarray | None:
-        """Per entry (in the index's order), how close in meaning `text` is; None while not ready."""
+    def similarity(self, text: str, among: Sequence[int] | None = None) -> np.ndarray | None:
+        """Per entry (in the index's order), how close in meaning `text` is; None while not ready.
+        `among`: only these entry positions are needed."""
 
 
 def rerank(candidates: Sequence[Candidate], similarity: np.ndarray, positions: dict[str, int],
@@ -259,7 +260,8 @@ class Matcher:
         if not ranked:
             return Match(FALLBACK, question, (), (), analysis)
         feats = self.features(ranked, analysis, mode)
-        similarity = self.semantic.similarity(question + " " + context) if self.semantic is not None else None
+        similarity = (self.semantic.similarity(question + " " + context, [self._positions[c.entry.id] for c in ranked])
+                      if self.semantic is not None else None)
         model = self.decision
         if similarity is not None:
             feats.update(semantic_features(ranked, similarity, self._positions))

@@ -330,8 +330,10 @@ class SemanticReranker:
         self._ready.wait(timeout)
         return self.ready
 
-    def similarity(self, question: str) -> np.ndarray | None:
-        """Per entry, the best cosine similarity to its texts; None until ready."""
+    def similarity(self, question: str, among: Sequence[int] | None = None) -> np.ndarray | None:
+        """Per entry, the best cosine similarity to its texts; None until ready. With `among`
+        (entry positions: the lexical candidates) only those are compared, so the cost stays
+        flat as the knowledge base grows; the others read -inf."""
         if not self.ready:
             return None
         # Ready means built without an error, and building sets both.
@@ -339,9 +341,20 @@ class SemanticReranker:
         assert self.question_vectors is not None
         with self._lock:
             query = np.asarray(self.model.encode(question[:2000], True), dtype=np.float32)
-        best = self.answer_vectors @ query
+        if among is None:
+            best = self.answer_vectors @ query
+            if len(self.owner):
+                np.maximum.at(best, self.owner, self.question_vectors @ query)
+            return best
+        rows = np.unique(np.asarray(among, dtype=np.intp))
+        best = np.full(self.answer_vectors.shape[0], -np.inf, dtype=np.float32)
+        best[rows] = self.answer_vectors[rows] @ query
         if len(self.owner):
-            np.maximum.at(best, self.owner, self.question_vectors @ query)
+            # entry_texts lists each entry's questions together, in entry order: a range per entry.
+            starts, ends = np.searchsorted(self.owner, rows), np.searchsorted(self.owner, rows, side="right")
+            mine = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)] or [np.empty(0, np.intp)])
+            if len(mine):
+                np.maximum.at(best, self.owner[mine], self.question_vectors[mine] @ query)
         return best
 
 
