@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from bot import __version__
 from bot.settings import LANGS, MODES, Settings, SettingsError
@@ -127,9 +128,18 @@ def _load(args: argparse.Namespace):
         raise SystemExit(2) from exc
 
 
+def _wait_semantic(bot: Any) -> None:
+    """Wait for the re-ranker's embeddings; at a terminal with a progress bar (the first run
+    after installing embeds the shipped knowledge base: a minute or more)."""
+    if bot.snapshot.semantic is not None and not bot.snapshot.semantic.ready and sys.stderr.isatty():
+        from bot.matching.semantic import show_progress
+        show_progress(sys.stderr)
+    bot.wait_semantic()
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     bot = _load(args)
-    bot.wait_semantic()  # a one-shot answer is the bot's best one, not whatever is ready first
+    _wait_semantic(bot)  # a one-shot answer is the bot's best one, not whatever is ready first
     reply = bot.ask(" ".join(args.question), args.mode, args.lang)
     if args.json:
         print(json.dumps(reply.to_json(explain=args.explain), ensure_ascii=False))
@@ -205,7 +215,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     bot = _load(args)
     try:
         items = [item for file in args.files for item in load_items(file)]
-        bot.wait_semantic()  # numbers that do not depend on how far the background embedding got
+        _wait_semantic(bot)  # numbers that do not depend on how far the background embedding got
     except EvalFileError as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -285,3 +285,24 @@ def test_only_the_lexical_candidates_are_compared_and_their_similarities_are_the
     assert full is not None and some is not None
     assert np.allclose(some[among], full[among])
     assert np.isneginf(np.delete(some, among)).all()
+
+
+def test_a_first_embedding_draws_a_progress_bar_for_a_command_that_waits(small_kb, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from bot.matching.semantic import entry_texts, show_progress
+    monkeypatch.setattr(semantic, "PROGRESS_FROM", 5)  # the small knowledge base has 28 texts
+    questions, _, answers = entry_texts(small_kb)
+    shown = io.StringIO()
+    show_progress(shown)
+    try:
+        SemanticReranker(small_kb, cache=tmp_path, background=False)
+        again = shown.getvalue()
+        SemanticReranker(small_kb, cache=tmp_path, background=False)  # all cached: nothing to show
+    finally:
+        show_progress(None)
+    total = len(questions) + len(answers)
+    assert again.startswith("\rSemantisk sökning förbereds (en gång): [")
+    assert again.endswith(f"[{'#' * 30}] {total}/{total} texter\n")
+    assert shown.getvalue() == again

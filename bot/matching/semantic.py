@@ -36,7 +36,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
@@ -360,24 +360,52 @@ class SemanticReranker:
 
 class _Progress:
     """Log lines while embedding many texts: a knowledge base's first embedding takes minutes
-    on a busy machine, and used to be silent."""
+    on a busy machine, and used to be silent. For a command that waits for it at a terminal
+    (the first `rehabbot ask` after installing: `show_progress`) also a progress bar."""
 
     def __init__(self, count: int, total: int):
         self.count, self.done_count = count, 0
         self.started = self.last = time.monotonic()
+        self.drawn = False
         log.info("semantic re-ranker: embedding %d texts (of %d; the rest are cached), answering lexically "
                  "until done", count, total)
+        self._bar()
 
     def advance(self, n: int) -> None:
         self.done_count += n
         now = time.monotonic()
+        self._bar()
         if now - self.last >= PROGRESS_EVERY_S and self.done_count < self.count:
             self.last = now
             log.info("semantic re-ranker: embedded %d/%d texts (%d%%)", self.done_count, self.count,
                      100 * self.done_count // self.count)
 
     def done(self) -> None:
+        if self.drawn and _progress_stream is not None:
+            _progress_stream.write("\n")
+            _progress_stream.flush()
         log.info("semantic re-ranker: embedded %d texts in %.0f s", self.done_count, time.monotonic() - self.started)
+
+    def _bar(self) -> None:
+        stream = _progress_stream
+        if stream is None:
+            return
+        share = self.done_count / self.count if self.count else 1.0
+        filled = int(share * 30)
+        stream.write(f"\rSemantisk sökning förbereds (en gång): [{'#' * filled}{'.' * (30 - filled)}] "
+                     f"{self.done_count}/{self.count} texter")
+        stream.flush()
+        self.drawn = True
+
+
+_progress_stream: TextIO | None = None
+
+
+def show_progress(stream: TextIO | None) -> None:
+    """Draw the embedding's progress bar on `stream` (None: only the log lines). For a command
+    that waits for the re-ranker at a terminal; a chat keeps answering meanwhile, without it."""
+    global _progress_stream
+    _progress_stream = stream
 
 
 def without_questions(semantic: SemanticReranker, kb: KnowledgeBase, fold_kb: KnowledgeBase,
