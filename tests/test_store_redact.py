@@ -118,8 +118,8 @@ CASES = [
     # several at once
     (
         "Anna, 19811218-9876, 070-123 45 67, anna@example.se",
-        "Anna, [personnummer], [telefon], [e-post]",
-        {"personnummer", "phone", "email"},
+        "[namn], [personnummer], [telefon], [e-post]",
+        {"name", "personnummer", "phone", "email"},
     ),
     # the same, written so that a plain pattern misses them (issue 17's attack: 34 of 91 forms)
     ("811218–9876", "[personnummer]", {"personnummer"}),  # en dash
@@ -140,6 +140,26 @@ CASES = [
     ("I'm Anna Svensson", "I'm [namn]", {"name"}),
     ("Anna Svensson heter jag", "[namn] heter jag", {"name"}),
     ("Jag, Anna Svensson, undrar", "Jag, [namn], undrar", {"name"}),
+    # names without a cue, by the curated lists of first names and surnames (bot/text/names/)
+    ("Anna Svensson ringde mig igår", "[namn] ringde mig igår", {"name"}),
+    ("min klient Ahmed Hassan vill inte ha SIP", "min klient [namn] vill inte ha SIP", {"name"}),
+    ("Min klient Anna Svensson har fsd", "Min klient [namn] har fsd", {"name"}),
+    ("Fatima behöver hjälp med blanketterna", "[namn] behöver hjälp med blanketterna", {"name"}),
+    ("Kan Mohammed få sjukpenning?", "Kan [namn] få sjukpenning?", {"name"}),
+    ("Anna Maria Svensson Karlsson ringde", "[namn] ringde", {"name"}),
+    ("jag heter anna svensson", "jag heter [namn]", {"name"}),
+    ("Jag heter\nAnna Svensson", "Jag heter\n[namn]", {"name"}),
+    ("min klient anna svensson är sjukskriven", "min klient [namn] är sjukskriven", {"name"}),
+    ("Zlatko Andersson vill ha tolk", "[namn] vill ha tolk", {"name"}),
+    ("Hans Berg ringde från Jobbtorg", "[namn] ringde från Jobbtorg", {"name"}),
+    ("Ahmed Försäkringskassan sa nej", "[namn] Försäkringskassan sa nej", {"name"}),
+    # a name that is also a word counts only beside another name
+    ("Hans handläggare ringde", "Hans handläggare ringde", set()),
+    ("Per månad får jag 5000 kronor", "Per månad får jag 5000 kronor", set()),
+    ("Vad gör Försäkringskassan och Jobbtorg?", "Vad gör Försäkringskassan och Jobbtorg?", set()),
+    ("Jag bor i Rinkeby och har ont", "Jag bor i Rinkeby och har ont", set()),
+    ("Liv och hälsa", "Liv och hälsa", set()),
+    ("Är det en lex Sarah-anmälan? Mvh Ahmad Karimi", "Är det en lex Sarah-anmälan? Mvh [namn]", {"name"}),
     # addresses, accounts, case numbers, diagnoses
     ("Jag bor på Storgatan 12 i Spånga", "Jag bor på [adress] i Spånga", {"address"}),
     ("123 45 Stockholm", "[adress] Stockholm", {"address"}),

@@ -28,9 +28,14 @@ The passes run in a fixed order, and the order is the design:
    (ärendenummer, bank accounts, ...): no answer depends on such a number.
    Shorter numbers (``1177``, ``112``, years, ages) are kept, since
    questions legitimately mention them.
-6. **Names introduced as names** ("jag heter Anna Svensson", "min mamma heter
-   …", "my name is …", "Namn: …") → ``[namn]``. Names elsewhere cannot be
-   recognised reliably without a name list; the bot asks people not to write them.
+6. **Names** → ``[namn]``: introduced as names ("jag heter Anna Svensson", "min
+   mamma heter …", "my name is …", "Namn: …", the name on the next line), and
+   anywhere else by curated lists of the first names and surnames common in
+   Sweden (``bot/text/names/``): "Anna Svensson ringde", "min klient Ahmed
+   Hassan", "Fatima behöver hjälp", "anna svensson" typed in lower case (first
+   name and surname both listed). A listed name that is also a word ("Per
+   månad", "Hans handläggare", "Björn"; ``ambiguous.txt``) counts only beside
+   another name.
 7. **Addresses, accounts and case numbers**: IBAN and grouped card numbers,
    a street with its number, a postcode, a diarienummer → ``[adress]``,
    ``[kontonummer]``, ``[diarienummer]``.
@@ -59,6 +64,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.text.idnumbers import IdKind, classify
 
@@ -162,7 +168,7 @@ _NAME = re.compile(
     rf"""(?P<intro>
         (?i:\b(?:jag\ heter|jag\ kallas|mitt\ namn\ är|han\ heter|hon\ heter|
               (?:min|mitt)\ \w+\ heter|my\ name\ is|i\ am\ called|i'm\ called)\b)
-        [ \t]+)
+        :?\s+)
     (?P<name>(?i:[a-zåäöéü][\w'-]*)(?:[ \t]+{_NAME_WORD}){{0,2}})""",
     re.VERBOSE,
 )
@@ -240,7 +246,96 @@ def redact(text: str, health: bool = True) -> Redacted:
         return PLACEHOLDERS["name"] + match.group("outro")
 
     text = _NAME_FIRST.sub(replace_name_first, text)
+    text, found = _listed_names(text)
+    if found:
+        kinds.add("name")
     return Redacted(text=text, kinds=frozenset(kinds))
+
+
+_TOKEN = re.compile(r"[^\W\d_](?:[^\W\d_]|['’-](?=[^\W\d_]))*")
+# Capitalised words that open a sentence or address someone, never a surname after a first name.
+_NOT_SURNAME = frozenset(("jag", "och", "men", "hej", "tack", "har", "är", "ar", "kan", "vill", "ska", "som",
+                          "han", "hon", "hen", "vi", "de", "i", "and", "is", "has", "my", "the", "hi", "hello",
+                          "dear", "undrar", "ringde", "säger", "sager", "mvh", "hälsningar", "halsningar",
+                          "hälsning", "hejsan", "kära", "kara", "från", "fran", "lex"))
+# Names of the authorities and places people write beside a name ("Ahmed Försäkringskassan sa …"):
+# never taken for a surname, so the matcher still reads them.
+_DOMAIN = re.compile(r"(?i)^(?:försäkr|forsakr|arbetsf|jobbtorg|social|soc$|fk$|af$|sip$|finsam|samordn|vård|vard|"
+                     r"region|kommun|stockholm|rinkeby|järva|jarva|kista|spånga|spanga|tensta|husby|aktivitet|"
+                     r"psyk|bup$|lss$|luh$|sgi$|läkar|lakar|rehab)")
+
+
+@lru_cache(maxsize=1)
+def _names() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(first names, surnames, names that are also words), case-folded, from bot/text/names/."""
+    from importlib.resources import files
+    folder = files("bot.text").joinpath("names")
+
+    def read(name: str) -> frozenset[str]:
+        file = folder.joinpath(name)
+        if not file.is_file():
+            return frozenset()
+        return frozenset(line.strip().casefold() for line in file.read_text(encoding="utf-8").splitlines()
+                         if line.strip() and not line.lstrip().startswith("#"))
+    return read("first_names.txt"), read("surnames.txt"), read("ambiguous.txt")
+
+
+def _listed_names(text: str) -> tuple[str, bool]:
+    """`text` with the names the lists recognise replaced by [namn]; and whether there were any.
+
+    A capitalised listed first name, with the capitalised names that follow it ("Anna Maria
+    Svensson Karlsson"); alone only when it is no ordinary word too. A listed surname after any
+    capitalised word ("Zlatko Andersson"), or alone when it is no word ("Svensson ringde").
+    In lower case only a listed first name and surname together ("anna svensson")."""
+    first, last, ambiguous = _names()
+    if not first and not last:
+        return text, False
+    tokens = [(m.start(), m.end(), m.group(0), m.group(0).casefold()) for m in _TOKEN.finditer(text)]
+
+    def joined(a: int) -> bool:  # token a+1 follows token a after one space or tab
+        return a + 1 < len(tokens) and text[tokens[a][1]:tokens[a + 1][0]] in (" ", "\t")
+
+    def capital(a: int) -> bool:
+        return tokens[a][2][:1].isupper()
+
+    def may_follow(a: int) -> bool:  # token a can be a further name after a first name
+        word = tokens[a][3]
+        return capital(a) and word not in _NOT_SURNAME and not _DOMAIN.match(word)
+
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(tokens):
+        word = tokens[i][3]
+        end = -1
+        after_lex = i > 0 and tokens[i - 1][3] == "lex" and joined(i - 1)  # "lex Sarah", "lex Maria"
+        if after_lex:
+            pass
+        elif capital(i) and word not in _NOT_SURNAME and not _DOMAIN.match(word):
+            j = i
+            while joined(j) and may_follow(j + 1) and j - i < 3:
+                j += 1
+            if word in first:
+                end = j if j > i else (i if word not in ambiguous else -1)
+            elif j > i and tokens[i + 1][3] in last:
+                end = j
+            elif word in last and word not in ambiguous and j == i:
+                end = i
+        elif (word in first and word not in ambiguous and joined(i) and not capital(i + 1)
+              and tokens[i + 1][3] in last and tokens[i + 1][3] not in ambiguous):
+            end = i + 1
+        elif text[:tokens[i][0]].endswith(PLACEHOLDERS["name"] + " ") and (word in last or word in first):
+            end = i  # the rest of a name after its cue: "jag heter anna svensson" → "[namn] svensson"
+        if end >= i:
+            spans.append((tokens[i][0], tokens[end][1]))
+            i = end + 1
+        else:
+            i += 1
+    for begin, stop in reversed(spans):
+        if text[:begin].endswith(PLACEHOLDERS["name"] + " "):  # one placeholder for one name
+            text = text[:begin - 1] + text[stop:]
+        else:
+            text = text[:begin] + PLACEHOLDERS["name"] + text[stop:]
+    return text, bool(spans)
 
 
 def redact_text(text: str) -> str:
