@@ -25,7 +25,7 @@ async def test_the_offset_never_passes_an_update_not_answered_yet() -> None:
 async def test_updates_answered_before_a_restart_are_not_answered_again(store_url: str) -> None:
     first = StoreGateway(open_store(store_url))
     try:
-        delivery = Delivery(first)
+        delivery = Delivery(first, bot_id=111)
         assert await delivery.fresh([1, 2, 3]) == {1, 2, 3}
         await delivery.done(1)
         await delivery.done(2)
@@ -33,10 +33,12 @@ async def test_updates_answered_before_a_restart_are_not_answered_again(store_ur
         first.close()  # the process is gone; 3 was never answered
     again = StoreGateway(open_store(store_url))
     try:
-        restarted = Delivery(again)
+        restarted = Delivery(again, bot_id=111)
         assert await restarted.fresh([1, 2, 3, 4]) == {3, 4}
         assert not restarted.begin(2)
+        other_bot = Delivery(again, bot_id=222)  # another bot's update 2 is its own
+        assert await other_bot.fresh([1, 2]) == {1, 2}
         with again.store.db.transaction(write=False) as tx:
-            assert tx.all("SELECT update_id FROM handled_update ORDER BY update_id") == [(1,), (2,)]
+            assert tx.all("SELECT bot_id, update_id FROM handled_update ORDER BY update_id") == [(111, 1), (111, 2)]
     finally:
         again.close()

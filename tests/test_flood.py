@@ -26,13 +26,23 @@ def test_a_burst_is_answered_then_one_notice_then_silence_until_it_refills() -> 
     assert limit.check("anna") == ALLOW and limit.check("anna") == NOTICE  # one more, and told again
 
 
-def test_a_crisis_message_is_never_held_back() -> None:
+def test_a_crisis_message_is_never_held_back_by_other_messages() -> None:
     limit = FloodLimit(clock=Clock())
     for _ in range(BURST + 1):
         limit.check("anna", "vem kallar till sip")
     assert limit.check("anna", "vem kallar till sip") == DROP
     assert limit.check("anna", "jag vill ta mitt liv") == ALLOW
     assert limit.check("anna", "I want to kill myself") == ALLOW
+
+
+def test_hundreds_of_crisis_messages_in_a_row_are_limited_too() -> None:
+    # 300 crisis messages from one chat once held every other chat's messages back for seconds.
+    from bot.channels.flood import CRISIS_BURST
+    limit = FloodLimit(clock=Clock())
+    verdicts = [limit.check("anna", "jag vill inte leva") for _ in range(300)]
+    assert verdicts[:CRISIS_BURST] == [ALLOW] * CRISIS_BURST
+    assert verdicts[CRISIS_BURST] == NOTICE and set(verdicts[CRISIS_BURST + 1:]) == {DROP}
+    assert limit.check("anna", "vem kallar till sip") == ALLOW  # the other allowance is untouched
 
 
 def test_the_limit_can_be_turned_off_for_a_load_test() -> None:

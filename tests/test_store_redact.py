@@ -168,6 +168,7 @@ CASES = [
     ("Dnr 2024/1234", "[diarienummer]", {"case"}),
     ("dnr SN 2023-0456", "[diarienummer]", {"case"}),
     ("F31.8 och M54.5", "[diagnos] och [diagnos]", {"diagnosis"}),
+    ("diagnos F431 sedan i våras", "diagnos [diagnos] sedan i våras", {"diagnosis"}),  # the dot left out
     ("Jag har depression och ADHD", "Jag har [diagnos] och [diagnos]", {"diagnosis"}),
     ("beroende på vad soc säger", "beroende på vad soc säger", set()),
     ("SFB 30 kap. 10 § och lag (2019:1297)", "SFB 30 kap. 10 § och lag (2019:1297)", set()),

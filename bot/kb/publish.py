@@ -106,10 +106,11 @@ def trial(current: KnowledgeBase, directory: Path, new: Mapping[str, str], whole
     errors = [p for p in problems if not p.warning]
     warnings = [p for p in problems if p.warning]
     lines = {}
+    split: dict[str, list[str]] = {}  # each file split once (12,000 errors once took a minute)
     for problem in errors:
-        found = files.get(_relative(directory, problem.path))
-        if found is not None and problem.line:
-            source = found.splitlines()
+        name = _relative(directory, problem.path)
+        if name in files and problem.line:
+            source = split.setdefault(name, files[name].splitlines())
             if 0 < problem.line <= len(source):
                 lines[(problem.path, problem.line)] = source[problem.line - 1]
     change = compare(current, kb, yaml_files(directory), files) if kb is not None else Change()

@@ -91,17 +91,17 @@ class StoreGateway:
     async def audit(self, action: str, user_id: int | None, result: str, detail: str = "") -> None:
         await self._call("audit", action, user_id, result, detail)
 
-    async def mark_handled(self, update_id: int) -> None:
+    async def mark_handled(self, bot_id: int, update_id: int) -> None:
         """Record an answered update. On a thread of its own: behind the matching in the default
         pool, the record once came 100 ms after the answer, and a kill in between meant the
         answer was sent again after the restart."""
         if self._marks is None:
             self._marks = ThreadPoolExecutor(1, thread_name_prefix="rehabbot-delivery")
-        await self._call("mark_handled", update_id, wait=self.answer_wait_s, executor=self._marks)
+        await self._call("mark_handled", bot_id, update_id, wait=self.answer_wait_s, executor=self._marks)
 
-    async def handled_of(self, update_ids: list[int]) -> set[int]:
+    async def handled_of(self, bot_id: int, update_ids: list[int]) -> set[int]:
         """Which of these Telegram updates were answered before; an empty set without a store."""
-        return set(await self._call("handled_of", update_ids, default=set(), wait=self.answer_wait_s) or ())
+        return set(await self._call("handled_of", bot_id, update_ids, default=set(), wait=self.answer_wait_s) or ())
 
     async def stats_report(self, days: int | None) -> str | None:
         """The plain-text statistics report (the same as `rehabbot stats`), or None."""

@@ -180,9 +180,13 @@ MIGRATIONS: tuple[Step, ...] = (
         (
             # Only the update's number and when: never what it said. Kept two days (Telegram
             # keeps an unconfirmed update for one).
+            # Update ids are per bot: two bots sharing a database (staging beside production)
+            # must not skip each other's updates.
             """CREATE TABLE handled_update (
-                update_id BIGINT PRIMARY KEY,
-                ts DOUBLE PRECISION NOT NULL
+                bot_id BIGINT NOT NULL,
+                update_id BIGINT NOT NULL,
+                ts DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (bot_id, update_id)
             )""",
         ),
     ),

@@ -201,24 +201,24 @@ class Store:
 
     # -- delivery -------------------------------------------------------------
 
-    def mark_handled(self, update_id: int) -> None:
-        """Remember that the Telegram update `update_id` has been answered."""
+    def mark_handled(self, bot_id: int, update_id: int) -> None:
+        """Remember that bot `bot_id`'s Telegram update `update_id` has been answered."""
         now = self.clock()
         with self.db.transaction() as tx:
-            tx.execute("INSERT INTO handled_update (update_id, ts) VALUES (?, ?) "
-                       "ON CONFLICT (update_id) DO NOTHING", (update_id, now))
+            tx.execute("INSERT INTO handled_update (bot_id, update_id, ts) VALUES (?, ?, ?) "
+                       "ON CONFLICT (bot_id, update_id) DO NOTHING", (bot_id, update_id, now))
             if update_id % 10_000 == 0:  # now and then, not only at the daily purge
                 tx.execute("DELETE FROM handled_update WHERE ts < ?", (now - HANDLED_DAYS * DAY_SECONDS,))
 
-    def handled_of(self, update_ids: Sequence[int]) -> set[int]:
-        """Which of `update_ids` have been answered (by this process or one before it)."""
+    def handled_of(self, bot_id: int, update_ids: Sequence[int]) -> set[int]:
+        """Which of `update_ids` bot `bot_id` has answered (in this process or one before it)."""
         found: set[int] = set()
         ids = list(update_ids)
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             with self.db.transaction(write=False) as tx:
-                rows = tx.all(f"SELECT update_id FROM handled_update WHERE update_id IN "
-                              f"({', '.join('?' * len(chunk))})", tuple(chunk))
+                rows = tx.all(f"SELECT update_id FROM handled_update WHERE bot_id = ? AND update_id IN "
+                              f"({', '.join('?' * len(chunk))})", (bot_id, *chunk))
             found.update(int(r[0]) for r in rows)
         return found
 

@@ -147,7 +147,7 @@ _POSTCODE = re.compile(r"(?<![\d-])(?:SE-?)?[1-9]\d{2}\s\d{2}(?!\d)")
 _CASE = re.compile(r"(?i)\b(?:dnr|diarienr|diarienummer|ärendenr|ärendenummer)\.?\s*:?\s*(?:[A-ZÅÄÖ]{1,4}\s?)?"
                    r"\d{2,4}[/:.-]\d{1,6}(?:[/:.-]\d{1,4})?")
 # Diagnoses: ICD-10 codes (F31.8, M54.5, F32) and the diagnosis words people write most.
-_ICD = re.compile(r"\b[A-TV-Z][0-9]{2}(?:\.[0-9A-Z]{1,2})?\b(?=[^\w]|$)")
+_ICD = re.compile(r"\b[A-TV-Z][0-9]{2}(?:\.?[0-9][0-9A-Z]?)?\b(?=[^\w]|$)")  # F31.8, F318, F43
 _DIAGNOSES = re.compile(r"(?i)\b(?:depression(?:er)?|deprimerad|bipolär(?:\s+sjukdom)?|schizofreni|psykos|"
                         r"ptsd|adhd|autism|aspergers?|ångestsyndrom|paniksyndrom|ocd|anorexi|bulimi|"
                         r"fibromyalgi|multipel\s+skleros|epilepsi|diabetes|cancer|hiv|"

@@ -110,7 +110,9 @@ def build_application(
 
     base_url = base_url or DEFAULT_TELEGRAM_BASE_URL
     services = Services(rehabbot, store or NoStore(), frozenset(admin_ids), review_days, flood=flood or FloodLimit())
-    delivery = Delivery(services.store)  # the updates between fetch and answer (at-least-once, once)
+    # The updates between fetch and answer (at-least-once, once), for this bot (the token's number).
+    bot_id = int(token.split(":", 1)[0]) if token.split(":", 1)[0].isdigit() else 0
+    delivery = Delivery(services.store, bot_id)
     builder = (
         ApplicationBuilder()
         .application_class(RehabApplication, {"services": services})

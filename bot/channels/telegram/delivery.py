@@ -39,8 +39,9 @@ IDLE_WAIT_S = 0.25
 class Delivery:
     """The updates between fetch and answer, and the answered ones, for one bot."""
 
-    def __init__(self, store: Any = None):
+    def __init__(self, store: Any = None, bot_id: int = 0):
         self.store = store  # a StoreGateway (mark_handled, handled_of), or None
+        self.bot_id = bot_id  # update ids are per bot: the token's number
         self.waiting: set[int] = set()  # fetched (or pushed by a webhook) and not yet answered
         self.begun: set[int] = set()  # of those, the ones being answered now
         self.answered: OrderedDict[int, None] = OrderedDict()
@@ -57,7 +58,7 @@ class Delivery:
     async def fresh(self, update_ids: list[int]) -> set[int]:
         """Of a fetched batch, the ids to hand to PTB; they are waiting from now on."""
         unknown = [i for i in update_ids if i not in self.waiting and i not in self.answered]
-        before = await self.store.handled_of(unknown) if self.store is not None and unknown else set()
+        before = await self.store.handled_of(self.bot_id, unknown) if self.store is not None and unknown else set()
         for update_id in before:
             self._remember(update_id)
         if before:
@@ -87,7 +88,7 @@ class Delivery:
         self._finished.set()
         watched = self._watched.pop(update_id, None)
         if self.store is not None:
-            await self.store.mark_handled(update_id)
+            await self.store.mark_handled(self.bot_id, update_id)
         if watched is not None:
             watched.set()
 
