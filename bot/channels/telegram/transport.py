@@ -225,6 +225,14 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         update_id = update.update_id if isinstance(update, Update) else None
+        message = update.effective_message if isinstance(update, Update) else None
+        if update_id is not None and message is not None and getattr(message, "chat", None) is None:
+            # Telegram always names a message's chat; without one PTB's own filters fail.
+            logger.warning("update %d skipped: a message without a chat", update_id)
+            if asyncio.iscoroutine(coroutine):
+                coroutine.close()
+            await self.delivery.done(update_id)
+            return
         if update_id is not None and not self.delivery.begin(update_id):
             logger.info("update %d came again; answered once", update_id)
             if asyncio.iscoroutine(coroutine):
