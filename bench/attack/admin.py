@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from bench.attack.buttons import _trimmed_faq_staff
-from bench.attack.core import ERROR_TEXTS, Attack, Bot, Call, Harness, document, label, press, short
+from bench.attack.core import ERROR_TEXTS, Attack, Bot, Call, Harness, document, label, press, short, until
 
 CATEGORY = "admin path"
 ADMIN = 4_400_001
@@ -32,14 +32,13 @@ REPLY_TIMEOUT = 60.0
 BYSTANDER_LIMIT_S = 5.0
 
 
-async def _exchange(bot: Bot, chat: int, action, expect: int = 1, timeout: float = REPLY_TIMEOUT,
+async def _exchange(bot: Bot, chat: int, action, expect: int = 1, within: float = REPLY_TIMEOUT,
                     quiet: float = 1.0) -> tuple[list[Call], float]:
-    """Do `action`; the replies to `chat` once it has `expect` (or the timeout), and the seconds taken."""
+    """Do `action`; the replies to `chat` once it has `expect` (or `within` s), and the seconds taken."""
     before = len(bot.replies(chat))
     started = time.monotonic()
     action()
-    while time.monotonic() - started < timeout and len(bot.replies(chat)) - before < expect and bot.alive:
-        await asyncio.sleep(0.05)
+    await until(lambda: len(bot.replies(chat)) - before >= expect or not bot.alive, within)
     took = time.monotonic() - started
     await bot.quiet(quiet, limit=10)
     return bot.replies(chat)[before:], took
@@ -94,7 +93,7 @@ async def admin_in_a_group_chat(a: Attack, bot: Bot) -> None:
         a.check(f"{text} in a group", not problems, "; ".join(problems))
     digest = bot.kb_digest()
     replies, _ = await _exchange(bot, GROUP, lambda: document(bot.api, ADMIN, "faq.yaml", b"- id: x\n", chat=GROUP),
-                                 timeout=3)
+                                 within=3)
     a.check("a .yaml upload in a group", not replies and bot.kb_digest() == digest,
             f"{len(replies)} replies; knowledge base {'untouched' if bot.kb_digest() == digest else 'changed'}",
             note="ignored: only private documents reach the upload (so no audit row either)")
@@ -152,10 +151,15 @@ async def _bystander(bot: Bot) -> float:
     await asyncio.sleep(0.2)  # the upload's check has begun
     started = time.monotonic()
     try:
-        await bot.ask(next(_users), "vem kallar till sip", timeout=REPLY_TIMEOUT)
+        await bot.ask(next(_users), "vem kallar till sip", within=REPLY_TIMEOUT)
     except AssertionError:
         return float("inf")
     return time.monotonic() - started
+
+
+def _escaped() -> bool:
+    """Whether an upload wrote where it never may (the ../ name, the python tag's command)."""
+    return Path("/tmp/atk_escape.yaml").exists() or Path("/tmp/atk-pwned").exists()
 
 
 async def hostile_uploads(a: Attack, bot: Bot) -> None:
@@ -168,9 +172,9 @@ async def hostile_uploads(a: Attack, bot: Bot) -> None:
         digest, last, since = bot.kb_digest(), _last_audit(bot), bot.mark()
         bystander: list[asyncio.Task[float]] = []
 
-        def send(n=name, c=content, d=declared) -> None:
+        def send(n=name, c=content, d=declared, b=bystander) -> None:
             document(bot.api, ADMIN, n, c, declared=d)
-            bystander.append(asyncio.create_task(_bystander(bot)))
+            b.append(asyncio.create_task(_bystander(bot)))
         replies, took = await _exchange(bot, ADMIN, send)
         waits.append((await bystander[0], what))
         peak = bot.peak_rss_mb()
@@ -191,7 +195,7 @@ async def hostile_uploads(a: Attack, bot: Bot) -> None:
             problems.append(f"accepted: {upload_rows[-1][1]}")
         if bot.kb_digest() != digest:
             problems.append("the knowledge base changed")
-        if Path("/tmp/atk_escape.yaml").exists() or Path("/tmp/atk-pwned").exists():
+        if _escaped():
             problems.append("a file was written outside the knowledge directory")
         failed = bot.failed_updates(since)
         if failed:
@@ -199,7 +203,7 @@ async def hostile_uploads(a: Attack, bot: Bot) -> None:
         a.check(what, not problems, "; ".join(problems),
                 note=f"{took:.1f} s, peak RSS {peak:.0f} MB, audit {upload_rows[-1][0] if upload_rows else '–'}")
         if not bot.alive or not replies:  # a hung or dead bot: a fresh one for the next upload
-            await bot.stop(timeout=10)
+            await bot.stop(within=10)
             await bot.start()
     slowest, during = max(waits)
     a.check(f"others are answered during the checks (within {BYSTANDER_LIMIT_S:.0f} s)",

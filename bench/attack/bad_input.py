@@ -202,7 +202,7 @@ async def updates_that_are_not_new_messages(a: Attack, bot: Bot) -> None:
     uid = _user()
     probes.append(_probe(bot, "a group message that does not mention the bot", GROUP - 1, 0,
                          lambda: api.send_text(uid, "vem kallar till sip", chat_id=GROUP - 1)))
-    await settle(bot, probes, timeout=3)  # nothing is expected: the quiet period is the wait
+    await settle(bot, probes, within=3)  # nothing is expected: the quiet period is the wait
     uid = _user()
     mention = _probe(bot, "a group message that mentions the bot", GROUP, 1,
                      lambda: api.send_text(uid, f"@{api.username} vem kallar till sip", chat_id=GROUP))

@@ -13,7 +13,6 @@ import asyncio
 import itertools
 import random
 import re
-import time
 from typing import Any
 
 from bench.attack.core import (
@@ -26,6 +25,7 @@ from bench.attack.core import (
     label,
     press,
     short,
+    until,
 )
 
 CATEGORY = "forged buttons"
@@ -63,9 +63,7 @@ async def _press_and_judge(a: Attack, bot: Bot, name: str, user: int, data: str 
     chat = chat if chat is not None else user
     since, before = bot.mark(), len(bot.replies(chat))
     query_id, update_id = press(bot.api, user, data, under)
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and not _answers(bot, query_id):
-        await asyncio.sleep(0.05)
+    await until(lambda: _answers(bot, query_id), 5)
     await bot.quiet(0.3, limit=3)
     new = bot.replies(chat)[before:]
     answers = _answers(bot, query_id)

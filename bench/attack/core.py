@@ -19,6 +19,7 @@ import contextlib
 import ctypes
 import hashlib
 import itertools
+import logging
 import os
 import re
 import shutil
@@ -43,8 +44,6 @@ if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))  # tests/fake_bot_api.py is a plain module
 
 from fake_bot_api import Call, FakeBotApi, Fault  # noqa: E402
-
-import logging  # noqa: E402
 
 # The fake's tornado logs every 4xx it answers (the bot's harmless setMyCommands for an admin chat
 # not seen yet, and the attacks' own refusals): not the bot's output, and noise on the progress bar.
@@ -224,6 +223,17 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
 
 
+def exit_reason(process: Any) -> str:
+    """"exit code 1", "killed by SIGBUS", or "running"."""
+    code = getattr(process, "returncode", None)
+    if code is None:
+        return "running" if process is not None else "not started"
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-code).name}"
+    return f"exit code {code}"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -299,7 +309,7 @@ class Bot:
     def alive(self) -> bool:
         return self.process is not None and self.process.returncode is None
 
-    async def start(self, timeout: float = 90.0) -> None:
+    async def start(self, within: float = 90.0) -> None:
         """Start the process and wait until it polls (or its webhook listener answers)."""
         polls_before = len(self.api.calls_of("getUpdates", ok=False))
         hooks_before = len(self.api.calls_of("setWebhook"))
@@ -313,14 +323,14 @@ class Bot:
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, preexec_fn=_die_with_parent)
         self._readers = [asyncio.create_task(self._drain(self.process.stderr)),
                          asyncio.create_task(self._drain(self.process.stdout))]
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while True:
             if not self.alive:
                 await asyncio.gather(*self._readers, return_exceptions=True)
                 raise RuntimeError(f"bot {self.name} exited with {self.process.returncode} before it was ready: "
                                    f"{one_line(self.log()[-400:])}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"bot {self.name} not ready within {timeout:.0f} s")
+                raise RuntimeError(f"bot {self.name} not ready within {within:.0f} s")
             if self.webhook_port is None:
                 if len(self.api.calls_of("getUpdates", ok=False)) > polls_before:
                     return
@@ -338,8 +348,8 @@ class Bot:
             await writer.wait_closed()
         return True
 
-    async def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int | None:
-        """Stop with `sig` (SIGKILL after `timeout`); the exit code, None when it was not running."""
+    async def stop(self, sig: int = signal.SIGTERM, within: float = 30.0) -> int | None:
+        """Stop with `sig` (SIGKILL after `within`); the exit code, None when it was not running."""
         process = self.process
         if process is None:
             return None
@@ -347,9 +357,9 @@ class Bot:
             with contextlib.suppress(ProcessLookupError):
                 process.send_signal(sig)
             try:
-                await asyncio.wait_for(process.wait(), timeout)
+                await asyncio.wait_for(process.wait(), within)
             except TimeoutError:
-                self._append(f"\n[harness: no exit {timeout:.0f} s after signal {sig}; SIGKILL]\n")
+                self._append(f"\n[harness: no exit {within:.0f} s after signal {sig}; SIGKILL]\n")
                 with contextlib.suppress(ProcessLookupError):
                     process.kill()
                 await process.wait()
@@ -377,11 +387,14 @@ class Bot:
     async def _drain(self, stream: asyncio.StreamReader | None) -> None:
         if stream is None:
             return
-        with open(self.dir / "output.log", "a", encoding="utf-8", errors="replace") as file:
+        with self._log_file() as file:
             while chunk := await stream.read(65536):
                 text = chunk.decode("utf-8", errors="replace")
                 file.write(text)
                 self._append(text)
+
+    def _log_file(self) -> Any:
+        return open(self.dir / "output.log", "a", encoding="utf-8", errors="replace")
 
     def _append(self, text: str) -> None:
         if self._size < 20_000_000:  # the file has it all; memory keeps the first 20 MB
@@ -451,14 +464,14 @@ class Bot:
             digest.update(path.relative_to(self.kb).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
         return digest.hexdigest()
 
-    async def cli(self, *args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
+    async def cli(self, *args: str, within: float = 120.0) -> subprocess.CompletedProcess[str]:
         """`python -m bot ARGS` with the bot's environment (its database, its knowledge base)."""
         env = {k: v for k, v in self.env().items() if not k.startswith("TELEGRAM_")}
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", *args, env=env, cwd=self.dir, stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, preexec_fn=_die_with_parent)
         try:
-            out, err = await asyncio.wait_for(process.communicate(), timeout)
+            out, err = await asyncio.wait_for(process.communicate(), within)
         except TimeoutError:
             process.kill()
             out, err = await process.communicate()
@@ -471,8 +484,20 @@ class Bot:
         """Messages and photos the bot sent to a chat (successful calls), in order."""
         return sorted(self.api.sent(chat) + self.api.photos.get(chat, []), key=lambda c: c.at)
 
-    async def ask(self, user: int, text: str, timeout: float = 30.0, chat: int | None = None) -> Call:
-        return await self.api.reply_to(user, text, timeout=timeout, chat_id=chat)
+    async def ask(self, user: int, text: str, within: float = 30.0, chat: int | None = None) -> Call:
+        """Send `text` and wait for the next message to that chat; AssertionError when none comes
+        within `within` s, or at once when the process dies."""
+        chat_id = chat if chat is not None else user
+        before = len(self.api.sent(chat_id))
+        self.api.send_text(user, text, chat)
+        deadline = time.monotonic() + within
+        while len(self.api.sent(chat_id)) <= before:
+            if not self.alive:
+                raise AssertionError(f"the bot process died ({exit_reason(self.process)})")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no reply within {within:.0f} s")
+            await asyncio.sleep(0.02)
+        return self.api.sent(chat_id)[before]
 
     async def quiet(self, seconds: float = 1.0, limit: float = 10.0) -> None:
         """Wait until the bot has made no call but getUpdates for `seconds` (at most `limit`)."""
@@ -551,9 +576,9 @@ class Probe:
     query_id: str | None = None  # a button press: its answerCallbackQuery is a reply too
 
 
-async def settle(bot: Bot, probes: list[Probe], timeout: float = 30.0, quiet: float = 1.0) -> None:
+async def settle(bot: Bot, probes: list[Probe], within: float = 30.0, quiet: float = 1.0) -> None:
     """Wait until every probe's chat has its replies, then until the bot has been quiet a moment."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if all(len(bot.replies(p.chat)) - p.before >= p.expect for p in probes):
             break
@@ -585,7 +610,18 @@ def judge(attack: Attack, bot: Bot, probes: list[Probe], since: int, at_most: in
         if not bot.alive:
             problems.append("the bot process died")
         attack.check(p.name, not problems, "; ".join(problems),
-                     note=short(got[0].text or got[0].caption, 50) if got else "")
+                     note="reply: " + short(got[0].text or got[0].caption, 50) if got else "")
+
+
+async def until(predicate: Callable[[], Any], within: float, step: float = 0.05) -> bool:
+    """Poll `predicate` (state in another process, or the fake's records) until it holds or
+    `within` seconds pass; whether it held."""
+    deadline = time.monotonic() + within
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(step)
+    return True
 
 
 def percentile(values: list[float], share: float) -> float:
