@@ -102,15 +102,20 @@ def trial(current: KnowledgeBase, directory: Path, new: Mapping[str, str], whole
             if (directory / extra).is_dir():
                 shutil.copytree(directory / extra, scratch / extra)
         kb, problems = read_directory(scratch)
-        problems = [_named_as_in(directory, scratch, p) for p in problems]
+        prefixes = (display_path(scratch), str(scratch), str(scratch.resolve()))
+        real = display_path(directory)
+        problems = [_named_as_in(real, prefixes, p) for p in problems]
     errors = [p for p in problems if not p.warning]
     warnings = [p for p in problems if p.warning]
     lines = {}
     split: dict[str, list[str]] = {}  # each file split once (12,000 errors once took a minute)
+    shown = display_path(directory)
     for problem in errors:
-        name = _relative(directory, problem.path)
+        name = _relative(shown, problem.path)
         if name in files and problem.line:
-            source = split.setdefault(name, files[name].splitlines())
+            if name not in split:
+                split[name] = files[name].splitlines()
+            source = split[name]
             if 0 < problem.line <= len(source):
                 lines[(problem.path, problem.line)] = source[problem.line - 1]
     change = compare(current, kb, yaml_files(directory), files) if kb is not None else Change()
@@ -198,17 +203,18 @@ def go_live(rehabbot: Any, files: Mapping[str, str], by: str, note: str = "", ve
     return done
 
 
-def _relative(directory: Path, path: str) -> str:
-    """A problem's path as a name in `yaml_files` ("translations/pl.yaml")."""
-    shown = display_path(directory)
+def _relative(shown: str, path: str) -> str:
+    """A problem's path (in the directory displayed as `shown`) as a name in `yaml_files`
+    ("translations/pl.yaml")."""
     return path[len(shown):].lstrip("/") if path.startswith(shown) else Path(path).name
 
 
-def _named_as_in(directory: Path, scratch: Path, problem: Problem) -> Problem:
-    """A problem found in the scratch copy, named by the real file the admin knows."""
+def _named_as_in(real: str, prefixes: tuple[str, ...], problem: Problem) -> Problem:
+    """A problem found in the scratch copy (its path under one of `prefixes`), named by the real
+    directory (`real`, as displayed) the admin knows."""
     path = problem.path
-    for prefix in {display_path(scratch), str(scratch), str(scratch.resolve())}:
+    for prefix in prefixes:
         if path.startswith(prefix):
-            path = display_path(directory) + path[len(prefix):]
+            path = real + path[len(prefix):]
             break
     return Problem(path, problem.line, problem.message, problem.warning)
