@@ -430,7 +430,8 @@ async def test_the_same_update_twice_is_answered_once(api, shipped_bot):
 
 
 @pytest.mark.slow
-async def test_a_sigkill_mid_burst_loses_no_message(api, tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+async def test_a_kill_or_stop_mid_burst_loses_no_message(api, tmp_path, stop):
     # The offset once confirmed a batch as soon as it was queued: of 300 queued messages, 239
     # were never answered after a SIGKILL and a restart. Now Telegram is told only of answered ones.
     users = range(60_000, 60_300)
@@ -444,8 +445,10 @@ async def test_a_sigkill_mid_burst_loses_no_message(api, tmp_path):
             api.send_text(uid, SIP)
         await api.wait_for(lambda: sum(bool(api.sent(uid)) for uid in users) >= 20, timeout=60)
     finally:
-        first.kill()  # SIGKILL: no cleanup, no last getUpdates
-        await first.wait()
+        # SIGKILL: no cleanup, no last getUpdates. SIGTERM: PTB stops, cancelling what is not
+        # answered yet; those were once recorded as answered, and 199 of 300 never came again.
+        first.send_signal(stop)
+        await asyncio.wait_for(first.wait(), 60)
     answered_before = sum(bool(api.sent(uid)) for uid in users)
     assert answered_before < len(users), "the burst was over before the kill; the test proves nothing"
     second = await asyncio.create_subprocess_exec(*start, env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE,

@@ -80,6 +80,11 @@ class Delivery:
         """Waiting, being answered or answered: a webhook's retry is not queued again."""
         return update_id in self.waiting or update_id in self.answered
 
+    def abandon(self, update_id: int) -> None:
+        """Processing stopped before an answer (the bot is stopping): it stays waiting, so the
+        offset never passes it, and is not recorded as answered."""
+        self.begun.discard(update_id)
+
     async def done(self, update_id: int) -> None:
         """The update's handlers have finished: remember it, here and in the store."""
         self.waiting.discard(update_id)

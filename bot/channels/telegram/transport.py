@@ -240,7 +240,17 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             return
         try:
             await self._process(update, coroutine)
-        finally:
+        except asyncio.CancelledError:
+            # Stopped before it was answered (SIGTERM mid-burst): not recorded as answered, and
+            # the offset stays before it, so Telegram sends it again after the restart.
+            if update_id is not None:
+                self.delivery.abandon(update_id)
+            raise
+        except BaseException:
+            if update_id is not None:  # a handler that failed is not tried again and again
+                await self.delivery.done(update_id)
+            raise
+        else:
             if update_id is not None:
                 await self.delivery.done(update_id)
 
