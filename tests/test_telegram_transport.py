@@ -343,21 +343,10 @@ async def test_rehabbot_run_polls_the_configured_api_and_stops_cleanly(api, tmp_
 
 @pytest.mark.slow
 async def test_rehabbot_run_webhook_needs_the_secret(api, tmp_path):
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/telegram"
-    env = _env(api, tmp_path, REHABBOT_WEBHOOK_SECRET="from_the_env")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", "--webhook", url, "--listen", "127.0.0.1", "--port", str(port),
-        env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    process, url, _ = await _webhook_process(api, tmp_path)
     try:
-        await api.wait_for(lambda: api.calls_of("setWebhook"), timeout=60)
         async with httpx.AsyncClient() as client:
-            for _ in range(100):  # the listener comes up right after setWebhook
-                try:
-                    refused = await client.post(url, json=api.text_update(USER, SIP))
-                    break
-                except httpx.ConnectError:
-                    await asyncio.sleep(0.1)
+            refused = await client.post(url, json=api.text_update(USER, SIP))
             accepted = await client.post(url, json=api.text_update(USER, SIP),
                                          headers={"X-Telegram-Bot-Api-Secret-Token": "from_the_env"})
         answer = await api.next_sent(USER, 0, timeout=30)
@@ -492,14 +481,18 @@ async def _webhook_process(api, tmp_path: Path, *extra: str) -> tuple[asyncio.su
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", "--webhook", url, *args, env=env, cwd=tmp_path,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    await api.wait_for(lambda: api.calls_of("setWebhook"), timeout=60)
-    async with httpx.AsyncClient() as client:
-        for _ in range(200):  # the listener comes up right after setWebhook
-            try:
-                await client.get(f"http://127.0.0.1:{port}/")
-                break
-            except httpx.ConnectError:
-                await asyncio.sleep(0.1)
+    try:
+        await api.wait_for(lambda: api.calls_of("setWebhook"), timeout=60)
+        async with httpx.AsyncClient() as client:
+            for _ in range(200):  # the listener comes up right after setWebhook
+                try:
+                    await client.get(f"http://127.0.0.1:{port}/")
+                    break
+                except httpx.ConnectError:
+                    await asyncio.sleep(0.1)
+    except BaseException:
+        await _stop(process)
+        raise
     return process, url, port
 
 
