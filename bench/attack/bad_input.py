@@ -82,26 +82,25 @@ def _probe(bot: Bot, name: str, chat: int, expect: int, push: Any) -> Probe:
     return Probe(name, chat, expect, ids if isinstance(ids, list) else [ids], before)
 
 
-async def odd_text(a: Attack, bot: Bot) -> None:
-    """Empty, very long, invisible, bidi-overridden, control and NUL text: one calm answer each."""
+async def _one_answer_each(a: Attack, bot: Bot, texts: dict[str, str]) -> None:
+    """Each text from a user of its own: one answer each, nothing in the log."""
     since = bot.mark()
     probes = []
-    for name, text in ODD_TEXTS.items():
+    for name, text in texts.items():
         uid = _user()
         probes.append(_probe(bot, name, uid, 1, lambda u=uid, t=text: bot.api.send_text(u, t)))
     await settle(bot, probes)
     judge(a, bot, probes, since)
+
+
+async def odd_text(a: Attack, bot: Bot) -> None:
+    """Empty, very long, invisible, bidi-overridden, control and NUL text: one calm answer each."""
+    await _one_answer_each(a, bot, ODD_TEXTS)
 
 
 async def markup_in_text(a: Attack, bot: Bot) -> None:
     """Malformed HTML and Markdown in a question must not break the bot's own HTML reply."""
-    since = bot.mark()
-    probes = []
-    for name, text in MARKUP.items():
-        uid = _user()
-        probes.append(_probe(bot, name, uid, 1, lambda u=uid, t=text: bot.api.send_text(u, t)))
-    await settle(bot, probes)
-    judge(a, bot, probes, since)
+    await _one_answer_each(a, bot, MARKUP)
 
 
 async def junk_command_arguments(a: Attack, bot: Bot) -> None:
