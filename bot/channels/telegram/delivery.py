@@ -76,9 +76,13 @@ class Delivery:
         self.waiting.add(update_id)  # a webhook's update arrives here without a fetch
         return True
 
-    def known(self, update_id: int) -> bool:
-        """Waiting, being answered or answered: a webhook's retry is not queued again."""
-        return update_id in self.waiting or update_id in self.answered
+    def receive(self, update_id: int) -> bool:
+        """A webhook's update: True when it is new and is to be queued; a retry of one waiting,
+        being answered or answered is not queued again."""
+        if update_id in self.waiting or update_id in self.answered:
+            return False
+        self.waiting.add(update_id)
+        return True
 
     def abandon(self, update_id: int) -> None:
         """Processing stopped before an answer (the bot is stopping): it stays waiting, so the

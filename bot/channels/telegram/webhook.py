@@ -68,8 +68,7 @@ def webhook_route(application: Application, path: str, secret: str) -> Route:
         if delivery is None:
             await application.update_queue.put(update)
             return Response(status_code=200)
-        if not delivery.known(update.update_id):
-            delivery.waiting.add(update.update_id)
+        if delivery.receive(update.update_id):
             await application.update_queue.put(update)
         if not await delivery.answered_within(update.update_id, ANSWER_WAIT_S):
             logger.warning("update %d: still being answered after %.0f s; Telegram may send it again",
