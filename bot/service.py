@@ -141,6 +141,11 @@ def answer_language(message: str, setting: str) -> str:
     return found
 
 
+# How much better the question's own words must fit another entry of the subject than the entry
+# just given, for a follow-up to be taken as asking about it.
+ASPECT_MARGIN = 0.05
+
+
 class Rehabbot:
     def __init__(self, directory: str | Path, thresholds: Thresholds | None = None, semantic: bool = False,
                  decision: DecisionModel | bool = True, kb: KnowledgeBase | None = None, cache: bool = True):
@@ -259,6 +264,9 @@ class Rehabbot:
         subject = " ".join([last.display_title, *last.keywords[:4]])
         leaning = snap.matcher.match(question, mode, subject)
         near = {last.id, *last.related, *last.responsible}
+        aspect = self._new_aspect(snap, question, mode, last, leaning)
+        if aspect is not None:
+            return aspect
         if leaning.status == ANSWER and leaning.entry is not None and leaning.entry.id in near:
             return leaning
         if match.status == ANSWER and match.decision is not None and match.decision.p_answer >= 0.9:
@@ -267,6 +275,23 @@ class Rehabbot:
         if pick is None:
             return leaning if leaning.status == ANSWER else match
         ordered = (pick, *(c for c in leaning.candidates if c is not pick))
+        return dataclasses.replace(leaning, status=ANSWER, candidates=ordered, suggestions=())
+
+    @staticmethod
+    def _new_aspect(snap: Snapshot, question: str, mode: str, last: Entry, leaning: Match) -> Match | None:
+        """A follow-up that asks something new about the subject ("vem betalar?" after Finsamteam)
+        is answered by the entry about that subject which the question's own words fit best,
+        rather than by the entry just given again; None when the entry just given fits best."""
+        ranked, _ = snap.matcher.rank(question, mode)
+        alone = {c.entry.id: c.score for c in ranked}
+        about = {last.id, *last.related, *last.responsible, *(e.id for e in snap.kb.entries if last.id in e.topics)}
+        shown = [c for c in leaning.candidates if c.entry.id in about]
+        if not shown:
+            return None
+        best = max(shown, key=lambda c: (alone.get(c.entry.id, 0.0), c.entry.id == last.id))
+        if best.entry.id == last.id or alone.get(best.entry.id, 0.0) < alone.get(last.id, 0.0) + ASPECT_MARGIN:
+            return None
+        ordered = (best, *(c for c in leaning.candidates if c is not best))
         return dataclasses.replace(leaning, status=ANSWER, candidates=ordered, suggestions=())
 
     def _questions(self, snap: Snapshot, segments: Segments, mode: str,

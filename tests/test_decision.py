@@ -26,7 +26,8 @@ def test_the_shipped_model_was_fitted_for_precision():
     # Out of fold: an answer wrong at most one time in thirty, suggestions mostly holding the right entry.
     assert fitted["out_of_fold"]["answer_precision"] >= 29 / 30
     assert fitted["out_of_fold"]["suggest_top3_precision"] >= 0.8
-    assert {"heldout", "positives", "negatives", "swefaq"} <= set(fitted["out_of_fold"]["by_source"])
+    # The realistic rewritings are the knowledge base's phrasings.yaml now: held out like its example questions.
+    assert {"heldout", "negatives", "swefaq"} <= set(fitted["out_of_fold"]["by_source"])
 
 
 def test_the_decision_follows_the_probabilities():

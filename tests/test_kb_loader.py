@@ -257,3 +257,37 @@ def test_a_file_above_the_size_limit_is_not_parsed(tmp_path):
     path.write_text("# x\n" * (MAX_BYTES // 4 + 1), encoding="utf-8")
     data, problems = load_yaml(path, "faq.yaml")
     assert data is None and "större än 2 MB" in problems[0].message
+
+
+# -- phrasings.yaml ---------------------------------------------------------------------
+
+def test_phrasings_join_their_entry_as_example_questions_after_its_own(kb_copy):
+    (kb_copy / "phrasings.yaml").write_text(
+        "- id: finsamteam\n  texts:\n  - \"min klient har fk af och psyk, hur far hon hjalp av finsam pa jobbtorg\"\n",
+        encoding="utf-8")
+    kb = load_knowledge_base(kb_copy)
+    assert kb.get("finsamteam").questions == (
+        "Vad är Finsamteam?", "Hur kommer man till finsamteamet?",
+        "min klient har fk af och psyk, hur far hon hjalp av finsam pa jobbtorg")
+    assert kb.get("finsamteam").display_title == "Finsamteam"
+
+
+def test_phrasings_for_an_unknown_entry_or_repeating_a_question_are_warnings_with_their_line(kb_copy):
+    (kb_copy / "phrasings.yaml").write_text(
+        "- id: finsamteam\n  texts:\n  - vad ar finsamteam\n  - ny fraga om finsamteam\n"
+        "- id: finsamtem\n  texts:\n  - nagot\n", encoding="utf-8")
+    problems = check_directory(kb_copy)
+    found = {(p.line, p.message) for p in problems if p.path.endswith("phrasings.yaml")}
+    assert all(p.warning for p in problems if p.path.endswith("phrasings.yaml"))
+    assert any(line == 3 and "finns redan hos 'finsamteam'" in message for line, message in found)
+    assert any(line == 5 and "'finsamtem'" in message and "menade du 'finsamteam'" in message
+               for line, message in found)
+    assert load_knowledge_base(kb_copy).get("finsamteam").questions[-1] == "ny fraga om finsamteam"
+
+
+def test_a_phrasing_that_is_not_text_is_an_error_with_its_line(kb_copy):
+    (kb_copy / "phrasings.yaml").write_text("- id: finsamteam\n  texts: []\n- id: sip\n  texts:\n  - [a, b]\n",
+                                            encoding="utf-8")
+    found = errors(kb_copy)
+    assert any("phrasings.yaml:2:" in e for e in found), found
+    assert any("phrasings.yaml:5:" in e for e in found), found

@@ -7,6 +7,7 @@ import pytest
 
 from bot.kb import load_knowledge_base
 from bot.matching import ANSWER, FALLBACK, SUGGEST, Index, Matcher
+from bot.matching.matcher import Weights
 
 
 @pytest.fixture(scope="module")
@@ -151,3 +152,16 @@ def test_a_floor_leaves_out_only_candidates_that_cannot_reach_it(shipped_bot, qu
         cut = [(c.entry.id, c.score) for c in matcher.rank(question, floor=floor)[0] if c.score >= floor]
         assert cut == full
     assert len(matcher.rank(question, floor=1.01)[0]) == 0
+
+
+@pytest.mark.parametrize(("question", "task", "general"), [
+    ("vem skriver intyg", "vem_skriver_lakarintyg", "rehabkoordinator"),
+])
+def test_a_question_asking_who_prefers_the_task_that_says_who(shipped_bot, question, task, general):
+    ranked, _ = shipped_bot.snapshot.matcher.rank(question, "staff")
+    ids = [c.entry.id for c in ranked]
+    assert ids.index(task) < ids.index(general)
+    # Scored without minding the question word, the general entry comes first.
+    plain = Matcher(shipped_bot.snapshot.index, weights=Weights(who=1.0), decision=False)
+    ids = [c.entry.id for c in plain.rank(question, "staff")[0]]
+    assert ids.index(general) < ids.index(task)

@@ -53,7 +53,7 @@ CASES = [
      ["11 stadsdelsförvaltningar"], ["har 14"]),
     ("faq#14", "staff", "Hur når vi försörjningsstödet i Järva från vårdcentralen?",
      ["Järva (tidigare Rinkeby-Kista)", "kontrollera om"], ["i Rinkeby-Kista finns"]),
-    ("faq#49", "individual", "Kan min vårdcentral ordna ett SIP-möte åt mig?",
+    ("faq#49", "individual", "Kan vårdcentralen kalla till SIP åt mig?",
      ["Det görs bara om du säger ja"], ["Du måste säga ja"]),
     ("faq#32", "individual", "Måste jag skriva under samtycket innan soc börjar hjälpa mig?",
      ["kan börja planera med dig ändå"], ["Skriv under så snart du kan"]),

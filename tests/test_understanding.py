@@ -223,6 +223,26 @@ def test_a_follow_up_is_resolved_against_the_last_answer(shipped_bot):
     assert alone.entry is None or alone.entry.id != follow.entry.id or alone.status != "answer"
 
 
+@pytest.mark.parametrize(("first", "then", "expected"), [
+    ("vad är aktivitetsplatsen", "kan jag gå dit själv utan soc?", "faq_s_till_aktivitetsplatsen"),
+    ("vad är lokala samverkansgrupper", "kan jag ta upp ett enskilt ärende där?", "faq_s_lokal_grupp_arende"),
+])
+def test_a_follow_up_asking_something_new_gets_the_entry_about_it_not_the_same_again(shipped_bot, first, then,
+                                                                                     expected):
+    answered = shipped_bot.ask(first, "staff")
+    assert answered.status == "answer"
+    follow = shipped_bot.ask(then, "staff", conversation=answered.conversation)
+    assert follow.status == "answer"
+    assert follow.entry.id == expected != answered.entry.id
+
+
+def test_a_follow_up_about_the_same_thing_keeps_the_entry(shipped_bot):
+    answered = shipped_bot.ask("vad är ett trepartsmöte", "individual")
+    follow = shipped_bot.ask("vad ska jag ta med mig?", "individual", conversation=answered.conversation)
+    assert follow.status == "answer"
+    assert follow.entry.id == answered.entry.id
+
+
 def test_the_conversation_survives_a_round_trip_through_plain_data():
     state = Conversation("sip", 1, subject="sgi")
     assert Conversation.from_dict(state.to_dict()) == state

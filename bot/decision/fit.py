@@ -4,9 +4,9 @@ The labelled data, all shipped in the repository:
 
 - positives: every example question of the knowledge base, held out from its
   own entry (k-fold: the entry is indexed without the questions of that fold),
-  and the realistic rewritings in `eval/train/positives_*.yaml` (case
-  descriptions, long emotional messages with fake personal data, no
-  diacritics, abbreviations, English);
+  among them the realistic rewritings of `knowledge/phrasings.yaml` (case
+  descriptions, long emotional messages, no diacritics, abbreviations,
+  English), and any `eval/train/positives_*.yaml`;
 - negatives: `eval/train/negatives.yaml` (near misses that share words with
   the domain, other domains, noise) and half of SweFAQ's dev questions
   (`eval/train/swefaq_negatives.yaml`; the other half is kept for measuring).

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from bot.kb.pathways import Pathway
-from bot.kb.schema import Document, Entry, GlossaryTerm
+from bot.kb.schema import Document, Entry, GlossaryTerm, Phrasings
 
 SCHEMA_DIR = "schema"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -44,6 +44,7 @@ _TOPICS: dict[str, Any] = {
 _TITLES = {
     "entries": "Rehabbot: entries (actors, insatser, tasks, begrepp, FAQ)",
     "glossary": "Rehabbot: glossary terms",
+    "phrasings": "Rehabbot: how people write about each entry",
     "pathways": "Rehabbot: guided pathways",
     "sources": "Rehabbot: source documents",
     "topics": "Rehabbot: topics",
@@ -53,7 +54,8 @@ _TITLES = {
 def schemas() -> dict[str, dict[str, Any]]:
     """The schema of each kind of knowledge file, by name (`entries`, `glossary`, …)."""
     out = {name: _list_of(model) for name, model in
-           (("entries", Entry), ("glossary", GlossaryTerm), ("pathways", Pathway), ("sources", Document))}
+           (("entries", Entry), ("glossary", GlossaryTerm), ("pathways", Pathway), ("sources", Document),
+            ("phrasings", Phrasings))}
     out["topics"] = dict(_TOPICS)
     return {name: {"$schema": DRAFT, "title": _TITLES[name], **schema} for name, schema in out.items()}
 
@@ -61,7 +63,7 @@ def schemas() -> dict[str, dict[str, Any]]:
 def schema_for(file_name: str) -> str:
     """Which schema a knowledge file follows."""
     stem = Path(file_name).stem
-    return stem if stem in ("glossary", "pathways", "sources", "topics") else "entries"
+    return stem if stem in ("glossary", "pathways", "sources", "topics", "phrasings") else "entries"
 
 
 def header(file_name: str) -> str:

@@ -23,7 +23,7 @@ from rapidfuzz import process
 from bot.kb.model import KnowledgeBase
 from bot.kb.pathways import Pathway, check_pathway
 from bot.kb.problems import KnowledgeBaseInvalid, Problem, display_path
-from bot.kb.schema import KINDS, PERSON, Document, Entry, GlossaryTerm, Source
+from bot.kb.schema import KINDS, PERSON, Document, Entry, GlossaryTerm, Phrasings, Source
 from bot.kb.translations import LANGUAGES as TRANSLATED_LANGUAGES
 from bot.kb.translations import EntryTranslation, GlossaryForm, fingerprint
 from bot.kb.yamlsource import LineDict, LineList, line_of, load_yaml
@@ -34,9 +34,10 @@ TOPICS_FILE = "topics.yaml"
 GLOSSARY_FILE = "glossary.yaml"
 PATHWAYS_FILE = "pathways.yaml"
 SOURCES_FILE = "sources.yaml"
+PHRASINGS_FILE = "phrasings.yaml"
 TRANSLATIONS_DIR = "translations"  # translations/<lang>.yaml (bot/kb/translations.py)
 # Files that are not lists of entries.
-SPECIAL_FILES = {TOPICS_FILE, GLOSSARY_FILE, PATHWAYS_FILE, SOURCES_FILE}
+SPECIAL_FILES = {TOPICS_FILE, GLOSSARY_FILE, PATHWAYS_FILE, SOURCES_FILE, PHRASINGS_FILE}
 TOPIC_FIELDS = frozenset({"id", "name", "what", "seeds"})
 DEFAULT_KIND = {"actors": "actor", "insatser": "insats", "begrepp": "begrepp", "tasks": "task"}
 DEFAULT_REVIEW_AGE_DAYS = 365
@@ -138,6 +139,7 @@ class _Reader:
         pathways = self._read_pathways({r.id for r in refs}, {r.id for r in refs if r.kind == "actor"},
                                        check_targets=not unread)
         glossary = self._read_translations(entries, glossary)
+        self._read_phrasings(entries)
         if any(not p.warning for p in self.problems):
             return None
         return KnowledgeBase(
@@ -275,6 +277,51 @@ class _Reader:
         for term in glossary:
             term._foreign = tuple(dict.fromkeys(extra.get(term.term, ())))
         return glossary
+
+    def _read_phrasings(self, entries: list[Entry]) -> None:
+        """`phrasings.yaml`: the ways people write about an entry join its example questions (in
+        place in `entries`), after the ones the entry lists itself."""
+        file = self.directory / PHRASINGS_FILE
+        if not file.exists():
+            return
+        data, shown = self._load(file)
+        where = {e.id: i for i, e in enumerate(entries)}
+        seen: dict[str, tuple[str, str]] = {}  # plain text → entry id and where
+        for e in entries:
+            path, line = self.origins.get(e.id, (shown, 0))
+            for question in e.questions:
+                seen.setdefault(plain(question), (e.id, f"{path}:{line}"))
+        added: dict[str, list[str]] = {}
+        for index, item in self._items(data, shown):
+            try:
+                phrasings = Phrasings.model_validate(item)
+            except ValidationError as exc:
+                self._report(exc, data, (index,), shown)
+                continue
+            line = line_of(data, (index,))
+            entry_at = where.get(phrasings.id)
+            if entry_at is None:
+                self.warn(shown, line, f"formuleringar för '{phrasings.id}', som inte finns (längre)"
+                                       f"{_did_you_mean(phrasings.id, where)}")
+                continue
+            entry = entries[entry_at]
+            if not (entry.title or entry.questions):
+                self.warn(shown, line, f"'{phrasings.id}' har varken titel eller frågor: formuleringarna används inte")
+                continue
+            for n, text in enumerate(phrasings.texts):
+                key = plain(text)
+                if key in seen:
+                    other, at = seen[key]
+                    self.warn(shown, line_of(data, (index, "texts", n)),
+                              f"formuleringen finns redan hos '{other}' ({at}): den används en gång")
+                    continue
+                seen[key] = (phrasings.id, f"{shown}:{line_of(data, (index, 'texts', n))}")
+                added.setdefault(phrasings.id, []).append(text)
+        for entry_id, texts in added.items():
+            entry = entries[where[entry_id]]
+            copy = entry.model_copy(update={"questions": (*entry.questions, *texts)})
+            copy._translations, copy._outdated = entry._translations, entry._outdated
+            entries[where[entry_id]] = copy
 
     def _read_pathways(self, entry_ids: set[str], actor_ids: set[str], check_targets: bool = True) -> list[Pathway]:
         file = self.directory / PATHWAYS_FILE

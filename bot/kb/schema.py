@@ -249,6 +249,14 @@ class Entry(_Strict):
         return self.answer.for_mode(mode), lang == "sv"
 
 
+class Phrasings(_Strict):
+    """How people write about an entry when they write to the bot (`phrasings.yaml`): realistic
+    messages, matched like the entry's example questions and never shown."""
+
+    id: EntryId
+    texts: tuple[Text, ...] = Field(min_length=1)
+
+
 class GlossaryTerm(_Strict):
     term: Text
     aliases: tuple[Text, ...] = ()
