@@ -264,7 +264,7 @@ class Rehabbot:
         subject = " ".join([last.display_title, *last.keywords[:4]])
         leaning = snap.matcher.match(question, mode, subject)
         near = {last.id, *last.related, *last.responsible}
-        aspect = self._new_aspect(snap, question, mode, last, leaning)
+        aspect = self._new_aspect(snap, question, mode, last, near, leaning)
         if aspect is not None:
             return aspect
         if leaning.status == ANSWER and leaning.entry is not None and leaning.entry.id in near:
@@ -278,13 +278,15 @@ class Rehabbot:
         return dataclasses.replace(leaning, status=ANSWER, candidates=ordered, suggestions=())
 
     @staticmethod
-    def _new_aspect(snap: Snapshot, question: str, mode: str, last: Entry, leaning: Match) -> Match | None:
+    def _new_aspect(snap: Snapshot, question: str, mode: str, last: Entry, near: set[str],
+                    leaning: Match) -> Match | None:
         """A follow-up that asks something new about the subject ("vem betalar?" after Finsamteam)
         is answered by the entry about that subject which the question's own words fit best,
-        rather than by the entry just given again; None when the entry just given fits best."""
+        rather than by the entry just given again; None when the entry just given fits best.
+        `near`: the entry just given and the ones it links to; its child entries count too."""
         ranked, _ = snap.matcher.rank(question, mode)
         alone = {c.entry.id: c.score for c in ranked}
-        about = {last.id, *last.related, *last.responsible, *(e.id for e in snap.kb.entries if last.id in e.topics)}
+        about = near | {e.id for e in snap.kb.entries if last.id in e.topics}
         shown = [c for c in leaning.candidates if c.entry.id in about]
         if not shown:
             return None

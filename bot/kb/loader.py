@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from rapidfuzz import process
 
@@ -41,6 +41,7 @@ SPECIAL_FILES = {TOPICS_FILE, GLOSSARY_FILE, PATHWAYS_FILE, SOURCES_FILE, PHRASI
 TOPIC_FIELDS = frozenset({"id", "name", "what", "seeds"})
 DEFAULT_KIND = {"actors": "actor", "insatser": "insats", "begrepp": "begrepp", "tasks": "task"}
 DEFAULT_REVIEW_AGE_DAYS = 365
+_Model = TypeVar("_Model", bound=BaseModel)
 
 
 def load_knowledge_base(directory: str | Path) -> KnowledgeBase:
@@ -187,12 +188,7 @@ class _Reader:
             return None
         data, shown = self._load(file)
         documents: dict[str, Document] = {}
-        for index, item in self._items(data, shown):
-            try:
-                document = Document.model_validate(item)
-            except ValidationError as exc:
-                self._report(exc, data, (index,), shown)
-                continue
+        for index, document in self._valid_items(data, shown, Document):
             if document.id in documents:
                 self.error(shown, line_of(data, (index,)), f"källdokumentet '{document.id}' finns redan")
             documents[document.id] = document
@@ -205,12 +201,7 @@ class _Reader:
         data, shown = self._load(file)
         terms: list[GlossaryTerm] = []
         seen: dict[str, tuple[str, int]] = {}
-        for index, item in self._items(data, shown):
-            try:
-                term = GlossaryTerm.model_validate(item)
-            except ValidationError as exc:
-                self._report(exc, data, (index,), shown)
-                continue
+        for index, term in self._valid_items(data, shown, GlossaryTerm):
             terms.append(term)
             for form in term.forms:
                 key = plain(form)
@@ -292,12 +283,7 @@ class _Reader:
             for question in e.questions:
                 seen.setdefault(plain(question), (e.id, f"{path}:{line}"))
         added: dict[str, list[str]] = {}
-        for index, item in self._items(data, shown):
-            try:
-                phrasings = Phrasings.model_validate(item)
-            except ValidationError as exc:
-                self._report(exc, data, (index,), shown)
-                continue
+        for index, phrasings in self._valid_items(data, shown, Phrasings):
             line = line_of(data, (index,))
             entry_at = where.get(phrasings.id)
             if entry_at is None:
@@ -330,12 +316,7 @@ class _Reader:
         data, shown = self._load(file)
         pathways: list[Pathway] = []
         seen: dict[str, int] = {}
-        for index, item in self._items(data, shown):
-            try:
-                pathway = Pathway.model_validate(item)
-            except ValidationError as exc:
-                self._report(exc, data, (index,), shown)
-                continue
+        for index, pathway in self._valid_items(data, shown, Pathway):
             line = line_of(data, (index,))
             if pathway.id in seen:
                 self.error(shown, line, f"vägledningen '{pathway.id}' finns redan (rad {seen[pathway.id]})")
@@ -346,6 +327,15 @@ class _Reader:
                     self.error(shown, line_of(data, (index, *loc)), message)
             pathways.append(pathway)
         return pathways
+
+    def _valid_items(self, data: Any, shown: str, model: type[_Model]) -> Iterable[tuple[int, _Model]]:
+        """Each item of a list file that validates as `model`, with its index; the others are
+        reported with their line."""
+        for index, item in self._items(data, shown):
+            try:
+                yield index, model.model_validate(item)
+            except ValidationError as exc:
+                self._report(exc, data, (index,), shown)
 
     def _items(self, data: Any, shown: str) -> Iterable[tuple[int, Any]]:
         if data is None:
