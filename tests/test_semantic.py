@@ -7,6 +7,7 @@ it with `pip install '.[test,bench,semantic]'`.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import os
@@ -37,7 +38,7 @@ from bot.matching import (
 )
 from bot.matching.semantic import SemanticReranker
 from bot.service import Rehabbot
-from bot.settings import Settings
+from bot.settings import Settings, shipped_kb_dir
 
 ARABIC_FK = "ماذا تفعل وكالة التأمينات الاجتماعية؟"  # "What does the Social Insurance Agency do?"
 ARABIC_WEATHER = "كيف سيكون الطقس غدا؟"  # "What will the weather be tomorrow?"
@@ -148,7 +149,7 @@ def test_an_edited_knowledge_base_embeds_only_the_texts_that_changed(kb_copy: Pa
     model = CountingE5()
     kb, problems = read_directory(kb_copy)
     assert kb is not None, problems
-    first = SemanticReranker(kb, model=model, cache=cache, background=False)
+    first = SemanticReranker(kb, model=model, cache=cache, background=False, shipped=False)
     assert model.texts == first.embedded == len(first._questions) + len(first._answers)
     faq = kb_copy / "insatser.yaml"
     text = faq.read_text(encoding="utf-8")
@@ -158,9 +159,9 @@ def test_an_edited_knowledge_base_embeds_only_the_texts_that_changed(kb_copy: Pa
     edited, problems = read_directory(kb_copy)
     assert edited is not None, problems
     model.texts = 0
-    second = SemanticReranker(edited, model=model, cache=cache, background=False)
+    second = SemanticReranker(edited, model=model, cache=cache, background=False, shipped=False)
     assert not second.from_cache and model.texts == second.embedded == 1  # the one question edited
-    fresh = SemanticReranker(edited, model=CountingE5(), cache=False, background=False)
+    fresh = SemanticReranker(edited, model=CountingE5(), cache=False, background=False, shipped=False)
     np.testing.assert_array_equal(second.question_vectors, fresh.question_vectors)
     np.testing.assert_array_equal(second.answer_vectors, fresh.answer_vectors)
 
@@ -297,12 +298,50 @@ def test_a_first_embedding_draws_a_progress_bar_for_a_command_that_waits(small_k
     shown = io.StringIO()
     show_progress(shown)
     try:
-        SemanticReranker(small_kb, cache=tmp_path, background=False)
+        SemanticReranker(small_kb, cache=tmp_path, background=False, shipped=False)
         again = shown.getvalue()
-        SemanticReranker(small_kb, cache=tmp_path, background=False)  # all cached: nothing to show
+        SemanticReranker(small_kb, cache=tmp_path, background=False, shipped=False)  # all cached: nothing to show
     finally:
         show_progress(None)
     total = len(questions) + len(answers)
     assert again.startswith("\rSemantisk sökning förbereds (en gång): [")
     assert again.endswith(f"[{'#' * 30}] {total}/{total} texter\n")
     assert shown.getvalue() == again
+
+
+def test_the_package_ships_the_vectors_of_the_shipped_knowledge_base() -> None:
+    """A fresh install must not embed 5,600 texts (minutes of CPU) before its first answer:
+    after editing knowledge/, refresh them with `rehabbot kb embed --ship`."""
+    kb, problems = read_directory(shipped_kb_dir())
+    assert kb is not None, problems
+    questions, _, answers = semantic.entry_texts(kb)
+    keys = {semantic.text_key(t, True) for t in questions} | {semantic.text_key(t, False) for t in answers}
+    shipped = semantic.TextStore(semantic.SHIPPED)
+    covered = len(keys & set(shipped.vectors)) / len(keys)
+    assert covered >= 0.98, f"only {covered:.1%} of the texts are shipped: run rehabbot kb embed --ship"
+
+
+def test_a_fresh_cache_takes_the_shipped_vectors_and_embeds_only_the_rest(small_kb, tmp_path: Path) -> None:
+    model = CountingE5()
+    own = SemanticReranker(small_kb, model=model, cache=False, background=False, shipped=False)
+    shipped_file = tmp_path / "embeddings.npz"
+    assert semantic.ship(own, shipped_file) == len(set(own._questions)) + len(set(own._answers))
+    assert shipped_file.stat().st_mode & 0o777 == 0o644  # package data: readable by everyone
+    store = semantic.TextStore(shipped_file)
+    for text, vector in zip(own._questions, own.question_vectors):
+        np.testing.assert_allclose(store.vectors[semantic.text_key(text, True)], vector, atol=1e-3)
+
+    # The package's own file: a knowledge base of shipped texts and one new question.
+    question = "Vem bjuder in till ett SIP-möte, och hur lång tid tar det?"
+    edited = small_kb.entries[0].model_copy(update={"questions": (*small_kb.entries[0].questions, question)})
+    kb = dataclasses.replace(small_kb, entries=(edited, *small_kb.entries[1:]))
+    shipped = semantic.TextStore.shipped()
+    texts = [(t, True) for t in semantic.entry_texts(kb)[0]] + [(t, False) for t in semantic.entry_texts(kb)[2]]
+    unshipped = {semantic.text_key(t, q) for t, q in texts} - set(shipped.vectors)
+    model.texts = 0
+    built = SemanticReranker(kb, model=model, cache=tmp_path / "cache", background=False)
+    assert semantic.text_key(question, True) in unshipped
+    assert model.texts == built.embedded == len(unshipped) < len(texts)
+    fresh = SemanticReranker(kb, model=model, cache=False, background=False, shipped=False)
+    np.testing.assert_allclose(built.question_vectors, fresh.question_vectors, atol=1e-3)
+    np.testing.assert_allclose(built.answer_vectors, fresh.answer_vectors, atol=1e-3)

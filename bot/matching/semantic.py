@@ -23,6 +23,11 @@ this code's version). Each text's vector is also kept by a hash of the text
 texts again; the log says how far it has come when more than a few are embedded.
 Until the embeddings are ready the bot answers lexically; the one-shot CLI commands
 (`ask`, `eval`) wait for them so that their results do not depend on timing.
+
+The package ships the vectors of the shipped knowledge base's texts (`embeddings.npz`,
+float16, by text hash; `rehabbot kb embed --ship` rewrites it): a fresh install embeds
+only what changed since, instead of 5,600 texts (three minutes of CPU) before its first
+answer.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ TEXTS_KEPT = 20_000  # vectors kept by text hash (1.5 kB each) beyond the curren
 PROGRESS_FROM = 32  # embedding more texts than this is logged, with its progress
 PROGRESS_EVERY_S = 10.0  # seconds between two progress lines
 DIM = 384
+SHIPPED = Path(__file__).with_name("embeddings.npz")  # the shipped knowledge base's vectors
 
 
 def installed() -> bool:
@@ -141,6 +147,15 @@ class TextStore:
         self.vectors = {k.tobytes(): v for k, v in zip(keys, vectors)}
 
     @classmethod
+    def shipped(cls) -> TextStore:
+        """The vectors shipped with the package (read once per process: 4 MB)."""
+        global _shipped
+        with _shipped_lock:
+            if _shipped is None:
+                _shipped = cls(SHIPPED)
+            return _shipped
+
+    @classmethod
     def of(cls, directory: Path | None) -> TextStore:
         name = hashlib.sha256(f"{MODEL_ID}|{CODE_VERSION}".encode()).hexdigest()[:12]
         return cls(directory / f"texts-{name}.npz" if directory else None)
@@ -171,6 +186,32 @@ class TextStore:
             log.warning("could not write the semantic text cache %s: %s", self.path, exc)
 
 
+_shipped: TextStore | None = None
+_shipped_lock = threading.Lock()
+
+
+def ship(reranker: SemanticReranker, path: Path = SHIPPED) -> int:
+    """Write the ready `reranker`'s vectors as the package's shipped ones (float16: a cosine
+    moves by about 1e-4); returns how many texts were written."""
+    assert reranker.question_vectors is not None
+    assert reranker.answer_vectors is not None
+    pairs = {text_key(t, True): v for t, v in zip(reranker._questions, reranker.question_vectors)}
+    pairs.update({text_key(t, False): v for t, v in zip(reranker._answers, reranker.answer_vectors)})
+    keys = list(pairs)
+    fd, tmp = tempfile.mkstemp(prefix=".embeddings-", suffix=".npz.tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez_compressed(f, keys=np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 32),
+                                model=np.array(MODEL_ID),
+                                vectors=np.stack([pairs[k] for k in keys]).astype(np.float16))
+        os.chmod(tmp, 0o644)  # package data, read by everyone (mkstemp makes it private)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return len(keys)
+
+
 def _prune(directory: Path) -> None:
     """Keep the `KEEP` most recently written cache files: each knowledge-base version leaves one."""
     files = sorted(directory.glob("semantic-*.npz"), key=lambda f: f.stat().st_mtime, reverse=True)
@@ -182,8 +223,9 @@ class SemanticReranker:
     """Embeddings of one knowledge base, built in the background (or read from the cache)."""
 
     def __init__(self, kb: KnowledgeBase, model: Any = None, cache: Path | bool | None = True,
-                 background: bool = True):
+                 background: bool = True, shipped: bool = True):
         self._model = model
+        self._use_shipped = shipped
         self._lock = _encode_lock
         self._ready = threading.Event()
         self.error: BaseException | None = None
@@ -244,11 +286,18 @@ class SemanticReranker:
         rest embedded (and added to it). The model embeds a text alike alone or in any batch,
         so a vector does not depend on which texts were embedded with it."""
         store = TextStore.of(self.cache_dir)
+        shipped = TextStore.shipped() if self._use_shipped else TextStore(None)
         keys = [text_key(t, True) for t in self._questions], [text_key(t, False) for t in self._answers]
         missing: list[dict[bytes, str]] = [{}, {}]
+        taken = 0
         for side, (texts, side_keys) in enumerate(zip((self._questions, self._answers), keys)):
             for text, key in zip(texts, side_keys):
-                if key not in store.vectors:
+                if key in store.vectors:
+                    continue
+                if key in shipped.vectors:
+                    store.vectors[key] = shipped.vectors[key]
+                    taken += 1
+                else:
                     missing[side][key] = text
         count = len(missing[0]) + len(missing[1])
         progress = _Progress(count, len(keys[0]) + len(keys[1])) if count > PROGRESS_FROM else None
@@ -259,7 +308,7 @@ class SemanticReranker:
         self.embedded = count
         if progress is not None:
             progress.done()
-        if count:
+        if count or taken:
             store.save(keys[0] + keys[1])
 
         def gather(side_keys: list[bytes]) -> np.ndarray:
