@@ -80,8 +80,8 @@ def rows_for(bot: Any, items: Iterable[EvalItem], source: str, first_group: int)
 def heldout_rows(kb: KnowledgeBase, folds: int = FOLDS, seed: int = 0,
                  progress: Callable[[str], None] = lambda _: None, semantic: Any = None) -> list[Row]:
     """Every example question, asked of a knowledge base whose entry does not contain it: the
-    Swedish ones, and the ways people ask it in the translated languages (the first three of
-    each, the ones the re-ranker embeds), asked in their language."""
+    Swedish ones, and the ways people ask it in the translated languages (the short example
+    questions and the realistic messages after them), asked in their language."""
     rng, other = random.Random(seed), random.Random(seed + 1)  # the Swedish folds as without translations
     assignment: dict[tuple[str, Any], int] = {}
     for entry in kb.entries:
@@ -89,7 +89,7 @@ def heldout_rows(kb: KnowledgeBase, folds: int = FOLDS, seed: int = 0,
         rng.shuffle(order)
         for rank, i in enumerate(order):
             assignment[(entry.id, i)] = rank % folds
-        keys = [(lang, i) for lang, t in entry.translations.items() for i in range(min(3, len(t.questions)))]
+        keys = [(lang, i) for lang, t in entry.translations.items() for i in range(len(t.questions))]
         other.shuffle(keys)
         for rank, key in enumerate(keys):
             assignment[(entry.id, key)] = rank % folds
