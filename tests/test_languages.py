@@ -44,6 +44,16 @@ def test_a_message_that_proves_nothing_has_no_language(message: str) -> None:
     assert detect(message) in (None, "sv")
 
 
+def test_a_turkish_question_with_a_word_swedish_also_has_is_read_in_turkish(shipped_bot: Rehabbot) -> None:
+    # "var" (Turkish: there is) is also a Swedish function word: stemmed as Swedish, the question
+    # would meet none of the Turkish translations' words.
+    question = "Gelecek hafta SIP toplantım var. Orada neler sorabilirim?"
+    analysis = shipped_bot.snapshot.index.analyzer.analyze(question)
+    assert analysis.lang == "tr"
+    assert any(t.text.startswith("tr:") and t.how == "exact" for t in analysis.terms)
+    assert shipped_bot.snapshot.index.analyzer.analyze("vad var det som hände på sip-mötet").lang == "sv"
+
+
 def test_the_setting_holds_unless_the_message_is_clearly_another_language() -> None:
     assert answer_language("كيف أتواصل مع Försäkringskassan", "sv") == "ar"
     assert answer_language("ok", "en") == "en" and answer_language("SIP", "en") == "en"  # too short to tell

@@ -67,6 +67,15 @@ def stem_language(text: str, lang: str | None = None) -> str:
     return lang if lang in ("sv", ENGLISH, *LANGUAGES) else OTHER
 
 
+def question_language(text: str) -> str | None:
+    """The language a person's message is written in, when it is one of the other languages
+    the bot serves: the function-word test of `identify` takes "var" (Turkish: "there is") and
+    "de" for Swedish, and a Turkish question stemmed as Swedish meets none of its translations'
+    words. The knowledge texts are not asked: their language is known or Swedish."""
+    found = detect(text)
+    return found if found in LANGUAGES else None
+
+
 def text_terms(text: str, phrases: PhraseTable, lang: str | None = None) -> tuple[list[str], list[str]]:
     """Index side: (stems including stopwords, glossary concepts) of `text`."""
     lang = stem_language(text, lang)
@@ -104,7 +113,7 @@ class QueryAnalyzer:
         """`lang`: the language to stem in ("sv", "en", anything else: unstemmed); by default
         the one the question is written in. `context`: the situation the message describes
         besides its question, weighed `CONTEXT_WEIGHT` (bot.understanding.segment)."""
-        lang = stem_language(question + " " + context, lang)
+        lang = stem_language(question + " " + context, lang or question_language(question + " " + context))
         analysis = self._analyze(question, lang)
         if context:
             for term in self._analyze(context, lang).terms:
