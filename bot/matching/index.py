@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +35,37 @@ class Postings:
     docs: np.ndarray  # entry positions
     bm25: np.ndarray  # the BM25 term score of each of those entries (before idf)
     headline: np.ndarray  # 1.0 where the term is in the entry's title or keywords
+
+
+class PostingsTable(Mapping[str, Postings]):
+    """term → Postings, kept as three arrays over all terms and each term's slice of them.
+
+    One small array per term and field made 40,000 arrays, and unpickling them was a third of
+    a cached `rehabbot ask`; three arrays pickle as three buffers. A term's Postings are views."""
+
+    def __init__(self, rows_by_term: dict[str, list[tuple[int, float, float]]]):
+        self._where: dict[str, tuple[int, int]] = {}
+        start = 0
+        for term, rows in rows_by_term.items():
+            self._where[term] = (start, start + len(rows))
+            start += len(rows)
+        rows = [row for term_rows in rows_by_term.values() for row in term_rows]
+        self._docs = np.fromiter((r[0] for r in rows), dtype=np.int32, count=len(rows))
+        self._bm25 = np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))
+        self._headline = np.fromiter((r[2] for r in rows), dtype=np.float64, count=len(rows))
+
+    def __getitem__(self, term: str) -> Postings:
+        start, end = self._where[term]
+        return Postings(self._docs[start:end], self._bm25[start:end], self._headline[start:end])
+
+    def __contains__(self, term: object) -> bool:
+        return term in self._where
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
 
 
 class Index:
@@ -90,11 +122,7 @@ class Index:
                 lang = _vocabulary(term)
                 n = norm if not lang else BM25_K1 * (1 - BM25_B + BM25_B * own_lengths[lang][pos] / own_avg[lang])
                 collected[term].append((pos, f * (BM25_K1 + 1) / (f + n), float(term in headline_terms[pos])))
-        self.postings = {
-            term: Postings(np.fromiter((r[0] for r in rows), dtype=np.int32, count=len(rows)),
-                           np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows)),
-                           np.fromiter((r[2] for r in rows), dtype=np.float64, count=len(rows)))
-            for term, rows in collected.items()}
+        self.postings = PostingsTable(collected)
         self.analyzer = QueryAnalyzer(set(self.postings) | self.phrases.vocabulary, self.phrases)
         self.phrase_texts = [self._phrases_of(entry) for entry in self.entries]
         # Per entry, term → (phrase number, idf) of the phrases containing it: the matcher adds up

@@ -203,7 +203,9 @@ class CrisisDetector:
 @lru_cache(maxsize=1)
 def shipped_detector() -> CrisisDetector:
     text = files("bot.understanding").joinpath("crisis_lexicon.yaml").read_text(encoding="utf-8")
-    return CrisisDetector(yaml.safe_load(text))
+    # libyaml when PyYAML has it: the lexicon is the largest file every question needs, and the
+    # pure-Python loader spent a tenth of `rehabbot ask` on it.
+    return CrisisDetector(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
 
 
 def detect_crisis(message: str) -> CrisisHit | None:
