@@ -132,6 +132,11 @@ class CrisisDetector:
                         phrases.append(phrase)
         # Longest phrases first: the most specific match names the category.
         self.phrases = tuple(sorted(phrases, key=lambda p: -len(p.words)))
+        # The phrases by their first word: a message is looked up once per distinct first word,
+        # and only the phrases whose first word it has are followed further, in the order above.
+        self._by_first: dict[tuple[str, bool], list[int]] = {}
+        for i, phrase in enumerate(self.phrases):
+            self._by_first.setdefault((phrase.words[0], phrase.prefix[0]), []).append(i)
         self.together = tuple(
             (str(rule["category"]), int(rule.get("window", 6)),
              tuple(tuple(_compile(str(t), str(rule["category"]), "*") for t in group) for group in rule["groups"]))
@@ -146,7 +151,8 @@ class CrisisDetector:
             return None
         where = _Where(words)
         found: CrisisHit | None = None
-        for phrase in self.phrases:
+        maybe = sorted(i for (word, prefix), ids in self._by_first.items() if where(word, prefix) for i in ids)
+        for phrase in (self.phrases[i] for i in maybe):
             if self._starts(phrase, where):
                 found = CrisisHit(phrase.category, phrase.text, phrase.lang)
                 break
