@@ -9,7 +9,7 @@ import re
 
 import httpx
 import pytest
-from web_server import WebClient, WebServer, serve
+from web_server import TIMEOUT, WebClient, WebServer, serve
 
 from bot.channels.web.sessions import Sessions
 from bot.service import Rehabbot
@@ -363,7 +363,7 @@ def test_the_embedded_chat_works_where_the_frame_gets_no_cookie(visitor: WebClie
     # In another site's frame the browser may withhold the cookie: the session then travels in
     # the form and the redirect, so the conversation still holds together.
     def no_cookies() -> httpx.Client:
-        return httpx.Client(base_url=visitor.server.url, follow_redirects=False)
+        return httpx.Client(base_url=visitor.server.url, follow_redirects=False, timeout=TIMEOUT)
     with no_cookies() as frame:
         page = frame.get("/embed").text
         sid = re.search(r'name="sid" value="([^"]+)"', page)

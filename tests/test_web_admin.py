@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import httpx
-from web_server import EDITOR, PASSWORD, VIEWER, WebServer
+from web_server import EDITOR, PASSWORD, TIMEOUT, VIEWER, WebServer
 
 from bot.store import open_store
 
@@ -23,7 +23,7 @@ class Admin:
 
     def __init__(self, web: WebServer):
         self.web = web
-        self.http = httpx.Client(base_url=web.url, follow_redirects=True)
+        self.http = httpx.Client(base_url=web.url, follow_redirects=True, timeout=TIMEOUT)
         self.page = ""
 
     def get(self, path: str, **params: str) -> httpx.Response:

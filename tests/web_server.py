@@ -25,6 +25,10 @@ from bot.service import Rehabbot
 from bot.store import open_store
 from bot.store.gateway import StoreGateway
 
+# A guard against a hung server, not a speed bound: publishing validates and indexes the whole
+# knowledge base, which on a busy CI machine took longer than httpx's default of 5 s.
+TIMEOUT = httpx.Timeout(120.0)
+
 
 @dataclass
 class WebServer:
@@ -80,7 +84,7 @@ class WebClient:
 
     def __init__(self, server: WebServer):
         self.server = server
-        self.http = httpx.Client(base_url=server.url, follow_redirects=True)
+        self.http = httpx.Client(base_url=server.url, follow_redirects=True, timeout=TIMEOUT)
         self.page = ""
 
     def get(self, path: str, **params: str) -> httpx.Response:
