@@ -113,7 +113,8 @@ class QueryAnalyzer:
         """`lang`: the language to stem in ("sv", "en", anything else: unstemmed); by default
         the one the question is written in. `context`: the situation the message describes
         besides its question, weighed `CONTEXT_WEIGHT` (bot.understanding.segment)."""
-        lang = stem_language(question + " " + context, lang or question_language(question + " " + context))
+        message = question + " " + context
+        lang = stem_language(message, lang or question_language(message))
         analysis = self._analyze(question, lang)
         if context:
             for term in self._analyze(context, lang).terms:
