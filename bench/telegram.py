@@ -175,7 +175,8 @@ async def _serve_async(conn: Any, kb_dir: Path, sc: Scenario, base_url: str, bas
     processed: Counter[int] = Counter()
     warnings = _Warnings()
     gateway = StoreGateway(open_store(db_url))
-    app = build_application(bot, _fake_token(), store=gateway, base_url=base_url, base_file_url=base_file_url,
+    fake = _fake()
+    app = build_application(bot, fake.TOKEN, store=gateway, base_url=base_url, base_file_url=base_file_url,
                             persistence=gateway.persistence(), flood=flood, backoff=0.02,
                             rate_limiter=None if sc.shipped_limiter else _pass_through())
 
@@ -185,9 +186,7 @@ async def _serve_async(conn: Any, kb_dir: Path, sc: Scenario, base_url: str, bas
     logging.getLogger().addHandler(warnings)
     loop = asyncio.get_running_loop()
     try:
-        async with app:  # PTB's manual lifecycle, as tests/fake_bot_api.py's `polling`
-            await app.start()
-            await app.updater.start_polling(poll_interval=0, timeout=5)  # type: ignore[union-attr]
+        async with fake.polling(app):
             conn.send("ready")
             while True:
                 readable: asyncio.Future[None] = loop.create_future()
@@ -199,16 +198,10 @@ async def _serve_async(conn: Any, kb_dir: Path, sc: Scenario, base_url: str, bas
                     break
                 flood.verdicts.clear()  # "warmed up": the scenario's own verdicts from here
                 conn.send("cleared")
-            await app.updater.stop()  # type: ignore[union-attr]
-            await app.stop()
     finally:
         logging.getLogger().removeHandler(warnings)
         gateway.close()
     conn.send({"processed": dict(processed), "verdicts": dict(flood.verdicts), "warnings": warnings.records})
-
-
-def _fake_token() -> str:
-    return str(_fake().TOKEN)
 
 
 async def _reply(conn: Any, child: Any) -> Any:
