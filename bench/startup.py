@@ -76,8 +76,11 @@ Progress = Callable[..., Iterable[Any]]
 
 
 def _env(cache: Path, semantic: bool, **extra: str) -> dict[str, str]:
-    """The environment of a child: none of the developer's own settings, our cache directory."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("REHABBOT_", "TELEGRAM_", "DATABASE_URL"))}
+    """The environment of a child: none of the developer's own settings, our cache directory.
+    Bytecode is written as an installed package has it (PYTHONDONTWRITEBYTECODE, set in some
+    sandboxes, made every start compile the modules changed since the last install)."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("REHABBOT_", "TELEGRAM_", "DATABASE_URL", "PYTHONDONTWRITEBYTECODE"))}
     env.update(XDG_CACHE_HOME=str(cache), REHABBOT_SEMANTIC="on" if semantic else "off",
                PYTHONPATH=str(REPO))
     env.update(extra)

@@ -28,22 +28,28 @@ from bot.matching.matcher import ANSWER, SUGGEST, Match
 from bot.settings import RTL_LANGS
 
 
+class _Labels(dict[str, dict[str, Any]]):
+    """Each language's wording, read on first use: an answer in Swedish needs no Tigrinya."""
+
+    def __missing__(self, lang: str) -> dict[str, Any]:
+        from importlib.resources import files
+
+        from bot.settings import LANGS
+        if lang not in LANGS:
+            raise KeyError(lang)
+        file = files("bot.answers").joinpath(f"labels_{lang}.yaml")
+        own = yaml.load(file.read_text(encoding="utf-8"), Loader=_LOADER)[lang] if file.is_file() else {}
+        self[lang] = found = _over(self["sv"], own)
+        return found
+
+
 @lru_cache(maxsize=1)
 def labels() -> dict[str, dict[str, Any]]:
     """Every language's wording: Swedish and English in labels.yaml, each other language in
     labels_<lang>.yaml. A key a language lacks reads as in Swedish (tests keep them complete)."""
     from importlib.resources import files
-
-    from bot.settings import LANGS
-    package = files("bot.answers")
-    found: dict[str, dict[str, Any]] = yaml.load(package.joinpath("labels.yaml").read_text(encoding="utf-8"),
-                                                 Loader=_LOADER)
-    for lang in LANGS:
-        file = package.joinpath(f"labels_{lang}.yaml")
-        if lang not in found:
-            own = yaml.load(file.read_text(encoding="utf-8"), Loader=_LOADER)[lang] if file.is_file() else {}
-            found[lang] = _over(found["sv"], own)
-    return found
+    return _Labels(yaml.load(files("bot.answers").joinpath("labels.yaml").read_text(encoding="utf-8"),
+                             Loader=_LOADER))
 
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

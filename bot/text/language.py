@@ -85,7 +85,10 @@ def identify(text: str) -> str:
     return SWEDISH
 
 
+@lru_cache(maxsize=65536)
 def _fold(word: str) -> str:
+    if word.isascii():
+        return word.lower()
     decomposed = unicodedata.normalize("NFD", word.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -112,6 +115,7 @@ _SWEDISH_NAMES = frozenset([
 ])
 
 
+_SWEDISH_LETTERS = frozenset("åäö")
 _OWN_LETTERS = {TURKISH: set("şğı"), POLISH: set("łąężźćńś")}
 # Frequent words people write in each (folded), beyond the function words above.
 _COMMON = {
@@ -130,6 +134,7 @@ _COMMON = {
 }
 
 
+@lru_cache(maxsize=4096)  # a message has few distinct letters; the index reads ~10^6 of them
 def _script(ch: str) -> str:
     name = unicodedata.name(ch, "")
     return "geez" if "ETHIOPIC" in name else "arabic" if "ARABIC" in name else "latin" if "LATIN" in name else "other"
@@ -181,20 +186,25 @@ def detect(text: str) -> str | None:
     return code if code in (SWEDISH, ENGLISH) and best is not None and best.value >= 0.6 else None
 
 
+@lru_cache(maxsize=32768)  # the index reads each translated text twice (as a field, as a phrase)
 def own_words(text: str) -> str:
     """A translation's own words, without the Swedish names it keeps ("Försäkringskassan",
     "soc", "SIP", any word with å/ä/ö, any abbreviation): indexed as the translation's, those
     would make a Swedish question match the translated entries more than the others."""
     kept = []
-    for word in re.findall(r"\S+", text):
+    latin_text: bool | None = None
+    for word in text.split():
         letters = _WORD.findall(word)
         if not letters:
             continue
         w = letters[0]
-        if _fold(w) in _SWEDISH_NAMES or set(w.lower()) & set("åäö") or (w.isupper() and len(w) <= 5):
+        if _fold(w) in _SWEDISH_NAMES or not _SWEDISH_LETTERS.isdisjoint(w.lower()) or (w.isupper() and len(w) <= 5):
             continue
-        if all(_script(ch) == "latin" for ch in w) and _script_of_text(text) != "latin":
-            continue  # a Latin word inside Arabic, Persian or Tigrinya text is a name
+        if w.isascii() or all(_script(ch) == "latin" for ch in w):
+            if latin_text is None:
+                latin_text = _script_of_text(text) == "latin"
+            if not latin_text:
+                continue  # a Latin word inside Arabic, Persian or Tigrinya text is a name
         kept.append(word)
     return " ".join(kept)
 

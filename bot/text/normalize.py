@@ -84,6 +84,8 @@ def _stemmer(lang: str) -> Any:
 @lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """NFKC, case-folded, diacritics removed: "Försäkringskassan" → "forsakringskassan"."""
+    if text.isascii():
+        return text.lower()  # NFKC and NFD leave ASCII alone, and it has no diacritics
     text = unicodedata.normalize("NFKC", text).casefold()
     decomposed = unicodedata.normalize("NFD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
