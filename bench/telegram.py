@@ -154,7 +154,9 @@ def one_message_questions(bots: list[Rehabbot], texts: list[str]) -> list[str]:
 def _serve(conn: Any, kb_dir: str, sc: Scenario, base_url: str, base_file_url: str, db_url: str) -> None:
     """The bot's process: `rehabbot run`'s Application (real store and persistence), polling the
     fake at `base_url` until the benchmark says "stop"; then it sends back what it counted."""
-    asyncio.run(_serve_async(conn, Path(kb_dir), sc, base_url, base_file_url, db_url))
+    from bot.channels.telegram.run import new_event_loop  # the loop `rehabbot run` polls on
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        runner.run(_serve_async(conn, Path(kb_dir), sc, base_url, base_file_url, db_url))
 
 
 async def _serve_async(conn: Any, kb_dir: Path, sc: Scenario, base_url: str, base_file_url: str,

@@ -548,3 +548,14 @@ async def test_a_message_without_a_chat_is_skipped_without_a_traceback(api, ship
     assert after.text and len(api.sent(USER)) == 1
     assert f"update {broken['update_id']} skipped: a message without a chat" in caplog.text
     assert "Traceback" not in caplog.text and "AttributeError" not in caplog.text
+
+
+def test_rehabbot_run_polls_on_uvloop_where_it_is_installed():
+    uvloop = pytest.importorskip("uvloop")  # a dependency everywhere but Windows
+    from bot.channels.telegram.run import new_event_loop
+    loop = new_event_loop()
+    try:
+        assert isinstance(loop, uvloop.Loop)
+        assert loop.run_until_complete(asyncio.sleep(0, result="ran")) == "ran"
+    finally:
+        loop.close()
