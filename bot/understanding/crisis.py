@@ -137,6 +137,13 @@ class CrisisDetector:
         self._by_first: dict[tuple[str, bool], list[int]] = {}
         for i, phrase in enumerate(self.phrases):
             self._by_first.setdefault((phrase.words[0], phrase.prefix[0]), []).append(i)
+        # Those first words by their first and by their second letter: a message word can only
+        # match a lexicon word that shares one of them (`_Where`), so the others are not tried.
+        self._first_by_letter: dict[tuple[int, str], list[tuple[str, bool]]] = {}
+        for word, prefix in self._by_first:
+            for k in (0, 1):
+                if len(word) > k:
+                    self._first_by_letter.setdefault((k, word[k]), []).append((word, prefix))
         self.together = tuple(
             (str(rule["category"]), int(rule.get("window", 6)),
              tuple(tuple(_compile(str(t), str(rule["category"]), "*") for t in group) for group in rule["groups"]))
@@ -151,7 +158,9 @@ class CrisisDetector:
             return None
         where = _Where(words)
         found: CrisisHit | None = None
-        maybe = sorted(i for (word, prefix), ids in self._by_first.items() if where(word, prefix) for i in ids)
+        letters = {(k, word[k]) for word in where.by_word for k in (0, 1) if len(word) > k}
+        firsts = {key for letter in letters for key in self._first_by_letter.get(letter, ())}
+        maybe = sorted(i for key in firsts if where(*key) for i in self._by_first[key])
         for phrase in (self.phrases[i] for i in maybe):
             if self._starts(phrase, where):
                 found = CrisisHit(phrase.category, phrase.text, phrase.lang)
