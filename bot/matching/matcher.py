@@ -368,19 +368,26 @@ class Matcher:
         distance, the costly part) is compared only with the phrases that can still beat the
         best so far: the result is the same as comparing every one."""
         phrases = self.index.phrase_texts[pos]
-        shared = [0.0] * len(phrases)
+        shared: dict[int, float] = {}  # only the phrases sharing a term: most share none
         where = self.index.phrase_terms[pos]
         for term, weight in query.items():  # the order of the sums as phrase by phrase
             for i, idf in where.get(term, ()):
-                shared[i] += min(weight, idf)
+                shared[i] = shared.get(i, 0.0) + min(weight, idf)
         meaning = self.weights.meaning
-        dice = [2 * shared[i] / (query_mass + p.mass) if query_mass + p.mass else 0.0 for i, p in enumerate(phrases)]
+        dice = {i: 2 * s / (query_mass + phrases[i].mass) if query_mass + phrases[i].mass else 0.0
+                for i, s in shared.items()}
         best = 0.0
-        for i in sorted(range(len(phrases)), key=dice.__getitem__, reverse=True):
+        for i in sorted(dice, key=dice.__getitem__, reverse=True):
             if meaning * dice[i] + (1 - meaning) <= best:
-                break  # a wording similarity is at most 1: neither this phrase nor the rest can win
+                return best  # a wording similarity is at most 1: neither this phrase nor the rest can win
             wording = fuzz.ratio(analysis.plain, phrases[i].plain) / 100
             best = max(best, meaning * dice[i] + (1 - meaning) * wording)
+        for i, phrase in enumerate(phrases):  # sharing no meaning: the wording alone
+            if (1 - meaning) <= best:
+                break
+            if i not in dice:
+                wording = fuzz.ratio(analysis.plain, phrase.plain) / 100
+                best = max(best, (1 - meaning) * wording)
         return best
 
     @staticmethod

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from functools import lru_cache
 
 SWEDISH, ENGLISH, OTHER = "sv", "en", "other"
@@ -211,5 +212,7 @@ def own_words(text: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _script_of_text(text: str) -> str:
-    letters = [_script(ch) for ch in text if ch.isalpha()]
-    return max(set(letters), key=letters.count) if letters else "latin"
+    counts = Counter(_script(ch) for ch in text if ch.isalpha())
+    # On a tie the other script: "شو يعني FINSAM؟" is Arabic with a Swedish name in it. (A set's
+    # order, as before, changes with Python's string hashing from one process to the next.)
+    return max(counts, key=lambda script: (counts[script], script != "latin")) if counts else "latin"
