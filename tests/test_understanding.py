@@ -42,6 +42,7 @@ CRISES = {
     "acute_need": [
         "jag har ingenstans att sova i natt",
         "har inte ätit på tre dagar och har inga pengar till mat",
+        "صاحبخونه از خونه بیرونم کرد",  # Persian: "the landlord threw me out of the house"
     ],
     "danger": [
         "jag ska ta med en kniv och skada min handläggare",
@@ -66,6 +67,7 @@ def test_a_crisis_is_recognised_in_many_phrasings_and_languages(message, categor
     "Vad händer om jag inte har något läkarintyg?",
     "hur lever man på försörjningsstöd",
     "killing time while I wait for Försäkringskassan",
+    "افسردگی دارم و چند هفته‌ست از خونه بیرون نرفتم",  # Persian: "have not gone out of the house for weeks"
 ])
 def test_near_misses_do_not_raise_an_alarm(message):
     assert detect_crisis(message) is None, message
