@@ -28,7 +28,8 @@ CASES = [
      ["juli det år personen fyller 19", "66 år"], ["30–65"]),
     ("a-kassa", "staff", "Vilken lag gäller för a-kassan sedan oktober 2025?", ["2024:506"], []),
     ("finsamteam", "staff", "Finns Finsamteamen inom vården kvar?", ["psykiatrin"], []),
-    ("aktivitetsplatsen", "individual", "Finns Aktivitetsplatsen fortfarande?", ["2020"], []),
+    # Dated ("år 2020 fanns den", "startade 2019") and the person told to ask whether it is still there.
+    ("aktivitetsplatsen", "individual", "Finns Aktivitetsplatsen fortfarande?", ["finns kvar"], []),
     ("fk samverkan", "staff", "Vem på FK ska soc kontakta om rutiner för samverkan, inte ett enskilt ärende?",
      ["samverkansansvariga"], []),
     ("hemlös", "individual", "Jag är hemlös i Stockholm, vart vänder jag mig först?",
