@@ -275,6 +275,12 @@ class Rehabbot:
         if pick is None:
             return leaning if leaning.status == ANSWER else match
         ordered = (pick, *(c for c in leaning.candidates if c is not pick))
+        if leaning.status != ANSWER:
+            # Read with the subject, the question is still unsure: the subject's entry is offered
+            # first among the choices, not given as the answer (on eval/realistic.yaml every
+            # follow-up answered this way had been answered wrong).
+            offered = tuple(c.entry for c in ordered[: snap.matcher.thresholds.suggestions])
+            return dataclasses.replace(leaning, status=SUGGEST, candidates=ordered, suggestions=offered)
         return dataclasses.replace(leaning, status=ANSWER, candidates=ordered, suggestions=())
 
     @staticmethod

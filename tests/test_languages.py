@@ -4,6 +4,7 @@ language complete."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -211,3 +212,16 @@ def test_a_knowledge_copy_without_translations_answers_as_before(tmp_path: Path)
                      "kan jag få tolk på mötet", "hur överklagar jag ett beslut från fk"):
         a, b = plain.ask(question, "individual"), translated.ask(question, "individual")
         assert (a.status, a.entry.id if a.entry else None) == (b.status, b.entry.id if b.entry else None), question
+
+
+def test_a_translated_text_with_as_many_latin_letters_is_still_the_translations_own():
+    """"شو يعني FINSAM؟": six Arabic letters, six Latin ones. Decided by a set's order, this
+    changed from one process to the next with Python's string hashing, and the index with it."""
+    import subprocess
+    import sys
+    code = ("from bot.text.language import _script_of_text as s, own_words as o;"
+            "print(s('شو يعني FINSAM؟'), o('شو يعني finsam؟'))")
+    for seed in range(4):  # each process hashes strings its own way
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONHASHSEED": str(seed)}, cwd=Path(__file__).parent.parent)
+        assert out.stdout.split() == ["arabic", "شو", "يعني"]  # the Latin name inside it is a name

@@ -165,3 +165,26 @@ def test_a_question_asking_who_prefers_the_task_that_says_who(shipped_bot, quest
     plain = Matcher(shipped_bot.snapshot.index, weights=Weights(who=1.0), decision=False)
     ids = [c.entry.id for c in plain.rank(question, "staff")[0]]
     assert ids.index(general) < ids.index(task)
+
+
+def test_an_entry_written_for_the_reader_alone_wins_a_close_call(tmp_path):
+    """Two entries asked alike: the person gets the one written for them, staff the shared one."""
+    (tmp_path / "faq.yaml").write_text(
+        "- id: delad\n  title: Vem betalar hyran när man är sjukskriven?\n  audience: both\n"
+        "  answer:\n    staff: Socialtjänsten prövar hyran i försörjningsstödet.\n"
+        "    individual: Socialtjänsten kan betala hyran.\n"
+        "- id: egen\n  title: Vem betalar hyran när jag är sjukskriven?\n  audience: individual\n"
+        "  answer: Fråga din socialsekreterare om hyran.\n", encoding="utf-8")
+    matcher = Matcher(Index(load_knowledge_base(tmp_path)), decision=False)
+    question = "vem betalar hyran sjukskriven"
+    assert matcher.rank(question, "individual")[0][0].entry.id == "egen"
+    assert matcher.rank(question, "staff")[0][0].entry.id == "delad"
+    even = Matcher(Index(load_knowledge_base(tmp_path)), weights=Weights(both=1.0), decision=False)
+    assert even.rank(question, "individual")[0][0].entry.id == "delad"  # words alike: a tie
+
+
+def test_a_filler_word_weighs_like_a_question_word(matcher):
+    """"egentligen", "typ", "asså" say nothing about what is asked."""
+    analysis = matcher.index.analyzer.analyze("vem kallar till sip egentligen typ")
+    weights = {term.source: term.weight for term in analysis.terms}
+    assert weights["egentligen"] == weights["typ"] == weights["vem"] < weights["kallar"]

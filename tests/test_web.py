@@ -237,7 +237,8 @@ def test_a_new_conversation_forgets_the_old_one(visitor: WebClient) -> None:
 def test_the_knowledge_is_searchable_with_the_bots_matcher(visitor: WebClient) -> None:
     visitor.get("/kunskap", q="vem kallar till sip")
     results = visitor.page.split('<ol class="results">', 1)[1].split("</ol>", 1)[0]
-    assert results.index('href="/kunskap/sip"') < 200  # the first hit
+    first = results.split('href="/kunskap/', 1)[1].split('"', 1)[0]
+    assert first in ("vem_kallar_till_sip", "sip")  # the first hit: the task "Kalla till SIP", or SIP
     visitor.get("/kunskap", q="qqqq zzzz")
     assert "Inga träffar" in visitor.page
 

@@ -43,6 +43,10 @@ STOPWORDS = frozenset([
     "tack", "hej", "snalla", "undrar", "fraga", "typ", "liksom", "ba", "eg", "alltsa", "sta", "star", "ga", "gar", "ta",
     "tar", "ge", "ger", "komma", "kommer", "behover", "behova", "hander", "handa", "sker", "menas", "gors", "fungerar",
     "funkar", "hjalpa", "hjalper", "hjalp", "forran", "innan", "annu", "redan",
+    # Fillers of spoken Swedish and English: "vem kallar till sip egentligen" asks who calls.
+    "egentligen", "ens", "assa", "overhuvudtaget", "verkligen", "faktiskt", "kanske", "nan", "nat", "nanting",
+    "nagonstans", "san", "sant", "sana", "okej", "ok", "hallo", "hejsan", "tjena", "mvh", "actually",
+    "really", "just", "even", "please", "hi", "hello", "thanks", "thank",
 ])
 
 # Snowball stemmer objects keep state between calls, so one shared object is a data race
