@@ -444,8 +444,9 @@ def _startup(s: dict[str, Any]) -> str:
 
 def _telegram(t: dict[str, Any]) -> str:
     text = (f"The real Application (`build_application`, a SQLite store and its PTB persistence, as `rehabbot run` "
-            "configures it) polling the fake Bot API (tests/fake_bot_api.py), both in the benchmark's process, "
-            f"on this {t.get('cpus', '?')}-core machine: the fake's own cost is in every number. {t['users']} users; "
+            "configures it, on uvloop as `rehabbot run` polls) in a process of its own, polling the fake Bot API "
+            "(tests/fake_bot_api.py), which runs with the simulated users in the benchmark's process, on this "
+            f"{t.get('cpus', '?')}-core machine. {t['users']} users; "
             f"{t['questions']} of the evaluation set's questions (those answered in one message). Open loop: "
             f"messages pushed at a fixed rate for {t['seconds_per_rate']:g} s whatever the answers, each user's turn "
             f"every {t['users']} messages (well within the per-person flood limit, which is on and counted). "
