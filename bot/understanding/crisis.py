@@ -137,8 +137,8 @@ class CrisisDetector:
         self._by_first: dict[tuple[str, bool], list[int]] = {}
         for i, phrase in enumerate(self.phrases):
             self._by_first.setdefault((phrase.words[0], phrase.prefix[0]), []).append(i)
-        # Those first words by their first and by their second letter: a message word can only
-        # match a lexicon word that shares one of them (`_Where`), so the others are not tried.
+        # Those first words by their first and by their second letter, keyed like `_Where.by_start`:
+        # a message word can only match a lexicon word that shares one of them, so the others are not tried.
         self._first_by_letter: dict[tuple[int, str], list[tuple[str, bool]]] = {}
         for word, prefix in self._by_first:
             for k in (0, 1):
@@ -158,8 +158,7 @@ class CrisisDetector:
             return None
         where = _Where(words)
         found: CrisisHit | None = None
-        letters = {(k, word[k]) for word in where.by_word for k in (0, 1) if len(word) > k}
-        firsts = {key for letter in letters for key in self._first_by_letter.get(letter, ())}
+        firsts = {key for letter in where.by_start for key in self._first_by_letter.get(letter, ())}
         maybe = sorted(i for key in firsts if where(*key) for i in self._by_first[key])
         for phrase in (self.phrases[i] for i in maybe):
             if self._starts(phrase, where):
