@@ -185,26 +185,25 @@ def _out_of_fold(rows: list[Row], label: str, names: tuple[str, ...], folds: int
     return out
 
 
-def _cutoff_wrong_share(probabilities: Any, right: Any, share: float) -> float:
-    """The lowest cut-off at which answering wrongly stays within `share` of all the rows (with at
-    least `MIN_SUPPORT` rows above it); 1.0 when there is none."""
-    import numpy as np
-    order = np.argsort(-probabilities, kind="stable")
-    p, wrong = probabilities[order], 1.0 - right[order].astype(float)
-    counts = np.arange(1, len(p) + 1)
-    ok = np.nonzero((np.cumsum(wrong) <= share * len(p)) & (counts >= MIN_SUPPORT))[0]
-    return float(p[ok[-1]]) if len(ok) else 1.0
-
-
-def _cutoff(probabilities: Any, right: Any, precision: float) -> float:
-    """The lowest cut-off whose rows above it are right at least `precision` of the time
-    (with at least `MIN_SUPPORT` of them); 1.0 when there is none."""
+def _lowest_cutoff(probabilities: Any, right: Any, within: Callable[[Any, Any], Any]) -> float:
+    """The lowest cut-off whose rows above it (at least `MIN_SUPPORT` of them) meet `within(right
+    so far, rows so far)`, rows taken from the most probable down; 1.0 when there is none."""
     import numpy as np
     order = np.argsort(-probabilities, kind="stable")
     p, r = probabilities[order], right[order].astype(float)
     counts = np.arange(1, len(r) + 1)
-    ok = np.nonzero((np.cumsum(r) / counts >= precision) & (counts >= MIN_SUPPORT))[0]
+    ok = np.nonzero(within(np.cumsum(r), counts) & (counts >= MIN_SUPPORT))[0]
     return float(p[ok[-1]]) if len(ok) else 1.0
+
+
+def _cutoff(probabilities: Any, right: Any, precision: float) -> float:
+    """Answers above it right at least `precision` of the time."""
+    return _lowest_cutoff(probabilities, right, lambda hits, rows: hits / rows >= precision)
+
+
+def _cutoff_wrong_share(probabilities: Any, right: Any, share: float) -> float:
+    """Answering wrongly above it stays within `share` of all the rows."""
+    return _lowest_cutoff(probabilities, right, lambda hits, rows: rows - hits <= share * len(right))
 
 
 def _export(pipeline: Any, names: tuple[str, ...]) -> dict[str, Any]:
