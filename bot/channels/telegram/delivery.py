@@ -45,18 +45,28 @@ class Delivery:
         self.waiting: set[int] = set()  # fetched (or pushed by a webhook) and not yet answered
         self.begun: set[int] = set()  # of those, the ones being answered now
         self.answered: OrderedDict[int, None] = OrderedDict()
+        self.highest: int | None = None  # the highest update id fetched so far
         self._finished = asyncio.Event()
         self._watched: dict[int, asyncio.Event] = {}  # a webhook request waiting for its update
 
     def offset(self, requested: int | None) -> int | None:
-        """The offset to send instead of PTB's: never past an update not answered yet."""
-        if not self.waiting:
+        """The offset to send instead of PTB's: never past an update not answered yet, and past
+        every fetched one once none is waiting.
+
+        PTB moves its offset only past updates it was handed. A batch of only updates answered
+        before a restart reaches PTB empty, so PTB's offset stayed where it was, the same batch
+        came again and again, and every update behind it (198 of 300 once) was never fetched."""
+        if self.waiting:
+            lowest = min(self.waiting)
+            return lowest if requested is None else min(lowest, requested)
+        if self.highest is None or (requested is not None and requested > self.highest):
             return requested
-        lowest = min(self.waiting)
-        return lowest if requested is None else min(lowest, requested)
+        return self.highest + 1
 
     async def fresh(self, update_ids: list[int]) -> set[int]:
         """Of a fetched batch, the ids to hand to PTB; they are waiting from now on."""
+        if update_ids:
+            self.highest = max(update_ids) if self.highest is None else max(self.highest, *update_ids)
         unknown = [i for i in update_ids if i not in self.waiting and i not in self.answered]
         before = await self.store.handled_of(self.bot_id, unknown) if self.store is not None and unknown else set()
         for update_id in before:
