@@ -167,6 +167,29 @@ def test_a_question_asking_who_prefers_the_task_that_says_who(shipped_bot, quest
     assert ids.index(general) < ids.index(task)
 
 
+def test_a_question_asking_what_an_actor_does_prefers_that_actors_entry(shipped_bot):
+    index = shipped_bot.snapshot.index
+    ranked, _ = shipped_bot.snapshot.matcher.rank("vilken roll har vården i rehabiliteringen", "staff")
+    assert ranked[0].entry.id == "halso_och_sjukvarden"
+    # Scored without minding what is asked, an entry sharing "rehabiliteringen" comes first.
+    plain = Matcher(index, weights=Weights(role=1.0), decision=False)
+    assert plain.rank("vilken roll har vården i rehabiliteringen", "staff")[0][0].entry.id != "halso_och_sjukvarden"
+    # The actor named is always a candidate: "rehabiliteringen" once left AF's entry out of the 20.
+    ids = [c.entry.id for c in plain.rank("Vad gör Arbetsförmedlingen i rehabiliteringen?", "staff")[0]]
+    assert "arbetsformedlingen" in ids
+
+
+@pytest.mark.parametrize(("question", "role"), [
+    ("vad gör soc i rehabiliteringen", True), ("vad har rehabkoordinatorn för uppdrag", True),
+    ("what does FK do for someone without SGI", True), ("vilken roll har vården", True),
+    ("FK har avslagit ansokan, vad gor vi nu", False), ("vad gör jag nu", False),
+    ("vem ansvarar för min rehabilitering", False), ("what do I do now", False),
+])
+def test_what_an_actor_does_is_told_from_ones_own_next_step(shipped_bot, question, role):
+    from bot.matching.matcher import _asks_role
+    assert _asks_role(shipped_bot.snapshot.index.analyzer.analyze(question).plain) is role
+
+
 def test_an_entry_written_for_the_reader_alone_wins_a_close_call(tmp_path):
     """Two entries asked alike: the person gets the one written for them, staff the shared one."""
     (tmp_path / "faq.yaml").write_text(

@@ -14,6 +14,7 @@ model never saw, and for fitting the model itself.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -72,6 +73,10 @@ class Weights:
     # "sip vem kallar" is about who calls, which the task answers and the entry about SIP only mentions.
     # 1.1: +2 points answered right on eval/realistic.yaml, unchanged on the held-out example questions.
     who: float = 1.1
+    # Factor for an actor entry the question names when it asks what that actor does ("vad gör
+    # soc i rehabiliteringen", "vilken roll har vården"): the role is what the actor entry answers,
+    # while "rehabiliteringen" alone pulled entries about the person's own part ahead of it.
+    role: float = 1.1
 
 
 @dataclass(frozen=True, eq=False)
@@ -136,6 +141,18 @@ def _asks_who(plain: str) -> bool:
     return any(word in _WHO for word in plain.split())
 
 
+# "vad gör X", "vilken roll har X", "X:s uppdrag", "what does X do": but not "vad gör jag/vi nu",
+# which asks for one's own next step.
+_ROLE = re.compile(r"\b(?:vad (?:gor|jobbar|sysslar|hjalper) (?!(?:jag|vi|man|du|ni|hen|han|hon|de|dom|det)\b)"
+                   r"|vilken (?:roll|uppgift)|roll(?:en)?\b|uppdrag(?:et)?\b|ansvarar .{0,40}\bfor\b"
+                   r"|what (?:does|do) (?!(?:i|we|you)\b)|role\b|responsible for)")
+
+
+def _asks_role(plain: str) -> bool:
+    """Whether a question (folded) asks what an actor does or is responsible for."""
+    return _ROLE.search(plain) is not None and not _asks_who(plain)
+
+
 def _contains(docs: np.ndarray, pos: int) -> bool:
     """Whether the sorted posting list `docs` holds `pos`: a binary search, not a scan."""
     i = int(np.searchsorted(docs, pos))
@@ -176,6 +193,10 @@ class Matcher:
         # until then, or without it, matching is purely lexical.
         self.semantic = semantic
         self._positions = {entry.id: pos for pos, entry in enumerate(index.entries)}
+        # Each actor entry's concepts, from its Swedish titles ("Socialtjänsten …": soc): a question
+        # asking what that actor does is about the actor entry (Weights.role).
+        self._actors = {pos: {t for title in index.title_terms[pos][:2] for t in title if t.startswith("~")}
+                        for pos, entry in enumerate(index.entries) if entry.kind == "actor"}
 
     def rank(self, question: str, mode: str = "staff", context: str = "",
              floor: float = 0.0) -> tuple[list[Candidate], Analysis]:
@@ -222,8 +243,12 @@ class Matcher:
         query_mass = sum(query.values())
         asked_terms = {t.text for t in analysis.terms if t.is_content}
         who = _asks_who(analysis.plain)
+        named_actors = ({pos for pos, concepts in self._actors.items() if concepts & asked_terms}
+                        if _asks_role(analysis.plain) else set())
         k = min(self.thresholds.candidates, index.size)
         top = np.argpartition(-lexical, k - 1)[:k] if k < index.size else np.arange(index.size)
+        if named_actors - set(map(int, top)):  # an actor named this way is always a candidate
+            top = np.array(sorted(set(map(int, top)) | named_actors))
         hits = [(t, p.docs) for t in terms if (p := index.postings.get(t)) is not None]
         rows = []  # (position, parts, score without phrase similarity and audience, audience factor, reach)
         for pos in map(int, top):
@@ -236,6 +261,8 @@ class Matcher:
             factor = 1.0 if audience == mode else weights.both if audience == "both" else weights.audience
             if who and index.entries[pos].kind == "task":
                 factor *= weights.who
+            elif pos in named_actors:
+                factor *= weights.role
             if not index.has_examples[pos]:
                 # Nothing to compare the wording with, so headline and phrase say nothing:
                 # coverage alone sets the confidence (measured on SweFAQ: see bench/REPORT.md).
