@@ -249,8 +249,9 @@ class Matcher:
                         if _asks_role(analysis.plain) else set())
         k = min(self.thresholds.candidates, index.size)
         top = np.argpartition(-lexical, k - 1)[:k] if k < index.size else np.arange(index.size)
-        if named_actors - set(map(int, top)):  # an actor named this way is always a candidate
-            top = np.array(sorted(set(map(int, top)) | named_actors))
+        missing = sorted(named_actors.difference(map(int, top)))
+        if missing:  # an actor named this way is always a candidate
+            top = np.concatenate([top, np.array(missing, dtype=top.dtype)])
         hits = [(t, p.docs) for t in terms if (p := index.postings.get(t)) is not None]
         rows = []  # (position, parts, score without phrase similarity and audience, audience factor, reach)
         for pos in map(int, top):
