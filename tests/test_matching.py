@@ -179,6 +179,17 @@ def test_a_question_asking_what_an_actor_does_prefers_that_actors_entry(shipped_
     assert "arbetsformedlingen" in ids
 
 
+def test_an_actor_is_named_by_its_keywords_too_but_not_by_a_common_word(shipped_bot):
+    """"vårdcentralen" names the healthcare entry (its keyword, not its title); "sick leave",
+    in a third of the entries, names no actor even in a question asking what something does."""
+    matcher, index = shipped_bot.snapshot.matcher, shipped_bot.snapshot.index
+    ranked, _ = matcher.rank("Vad gör vårdcentralen i rehabiliteringen?", "staff")
+    assert ranked[0].entry.id == "halso_och_sjukvarden"
+    named = {index.entries[pos].id for pos, concepts in matcher._actors.items()
+             if concepts & {t.text for t in index.analyzer.analyze("what does sick leave mean").terms}}
+    assert named == set()
+
+
 @pytest.mark.parametrize(("question", "role"), [
     ("vad gör soc i rehabiliteringen", True), ("vad har rehabkoordinatorn för uppdrag", True),
     ("what does FK do for someone without SGI", True), ("vilken roll har vården", True),

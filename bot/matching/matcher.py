@@ -32,7 +32,7 @@ from bot.decision.model import (
     shipped_model,
 )
 from bot.kb.schema import Entry
-from bot.matching.analyze import Analysis
+from bot.matching.analyze import Analysis, meaning_terms
 from bot.matching.index import Index
 
 
@@ -150,6 +150,10 @@ _ROLE = re.compile(r"\b(?:vad (?:gor|jobbar|sysslar|hjalper) (?!(?:jag|vi|man|du
                    r"|what (?:does|do) (?!(?:i|we|you)\b)|role\b|responsible for)")
 
 
+# A concept this common (idf below it: in about a third of the entries or more) names no one actor.
+_NAMING_IDF = 0.5
+
+
 def _asks_role(plain: str) -> bool:
     """Whether a question (folded) asks what an actor does or is responsible for."""
     return _ROLE.search(plain) is not None and not _asks_who(plain)
@@ -195,10 +199,17 @@ class Matcher:
         # until then, or without it, matching is purely lexical.
         self.semantic = semantic
         self._positions = {entry.id: pos for pos, entry in enumerate(index.entries)}
-        # Each actor entry's concepts, from its first two titles ("Socialtjänsten …": soc): a question
-        # asking what that actor does is about the actor entry (Weights.role).
-        self._actors = {pos: {t for title in index.title_terms[pos][:2] for t in title if t.startswith("~")}
-                        for pos, entry in enumerate(index.entries) if entry.kind == "actor"}
+        # Each actor entry's concepts, from its first two titles ("Socialtjänsten …": soc) and its
+        # keywords ("vårdcentral" for the healthcare entry): a question asking what that actor does is
+        # about the actor entry (Weights.role). A keyword's concept that another actor has too, or
+        # one most entries use ("sjukskrivning", low idf), names no actor.
+        actors = [pos for pos, entry in enumerate(index.entries) if entry.kind == "actor"]
+        titled = {pos: {t for title in index.title_terms[pos][:2] for t in title if t.startswith("~")}
+                  for pos in actors}
+        keyed = {pos: {t for word in index.entries[pos].keywords for t in meaning_terms(word, index.phrases, "sv")
+                       if t.startswith("~") and index.idf.get(t, index.max_idf) >= _NAMING_IDF} for pos in actors}
+        self._actors = {pos: titled[pos] | {t for t in keyed[pos] if not any(
+            t in titled[other] | keyed[other] for other in actors if other != pos)} for pos in actors}
 
     def rank(self, question: str, mode: str = "staff", context: str = "",
              floor: float = 0.0) -> tuple[list[Candidate], Analysis]:
